@@ -1,0 +1,80 @@
+# Webcare: every set-up step a fresh Debian/Ubuntu machine needs, in one place.
+# `make demo` and `make test` install what they need first.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PG_URL ?= postgres://postgres@127.0.0.1:5432/webcare
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install demo serve test test-sqlite test-postgres test-fast system-deps lint format bench eval messages clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Webcare needs Python 3.11, found " + sys.version' 
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+demo: install
+	WEBCARE_ENV=demo $(BIN)/webcare demo
+
+serve: install
+	$(BIN)/webcare serve
+
+# System packages the browser tests need (Debian's chromium); installed only when missing.
+system-deps:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	fi
+
+# The whole suite on SQLite, then on PostgreSQL. With CI=true PostgreSQL and Redis must be
+# there; on a laptop without them the PostgreSQL run is skipped with a message.
+test: install system-deps test-sqlite test-postgres
+
+test-sqlite: install
+	WEBCARE_ENV=test WEBCARE_DATA_DIR=$(CURDIR)/var/test-sqlite $(BIN)/pytest -p no:cacheprovider
+
+test-postgres: install
+	@if $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_URL)'.rsplit('/', 1)[0] + '/postgres', connect_timeout=3).close()" 2>/dev/null; then \
+		WEBCARE_ENV=test WEBCARE_DATA_DIR=$(CURDIR)/var/test-postgres DATABASE_URL=$(PG_URL) \
+			$(BIN)/pytest -p no:cacheprovider; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "PostgreSQL is not reachable at $(PG_URL), and CI=true requires it."; exit 1; \
+	else \
+		echo "SKIPPED the PostgreSQL run: nothing answers at $(PG_URL) (set PG_URL to point elsewhere)."; \
+	fi
+
+# Quick loop while coding: SQLite, no browser.
+test-fast: install
+	WEBCARE_ENV=test WEBCARE_DATA_DIR=$(CURDIR)/var/test-sqlite $(BIN)/pytest -p no:cacheprovider -m "not browser and not slow" -x -q
+
+lint: install
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench
+	WEBCARE_ENV=development WEBCARE_DATA_DIR=$(CURDIR)/var/lint $(BIN)/webcare makemigrations --check --dry-run
+
+format: install
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+bench: install
+	$(BIN)/python bench/run.py --pg-url $(PG_URL)
+
+# Offline evaluations against ../shared/data; triage (a later issue) adds its models here.
+eval: install
+	$(BIN)/python bench/eval_threading.py
+
+messages: install
+	cd src/webcare && WEBCARE_ENV=development WEBCARE_DATA_DIR=$(CURDIR)/var/dev ../../$(BIN)/webcare makemessages -l nl && \
+		WEBCARE_ENV=development WEBCARE_DATA_DIR=$(CURDIR)/var/dev ../../$(BIN)/webcare compilemessages
+
+clean:
+	rm -rf $(VENV) var test-artifacts

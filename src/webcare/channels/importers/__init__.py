@@ -1,0 +1,1 @@
+"""Importers of history files: each reads a file and feeds its rows through `channels.ingest`."""

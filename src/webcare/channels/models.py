@@ -1,0 +1,43 @@
+"""The verbatim record of everything a platform or importer handed us."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from webcare.inboxes.models import Inbox
+
+
+class EventState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    PROCESSED = "processed", _("Processed")
+    FAILED = "failed", _("Failed")
+
+
+class RawInboundEvent(models.Model):
+    """One delivery from a platform webhook, importer or demo, stored before it is processed.
+
+    Stored first and processed second, so a crash or a bug in threading never loses a customer
+    message: a pending or failed event is still here, with the reason, to be retried.
+    `dedupe_key` is the platform's own id for the event, so a redelivery is recognised.
+    """
+
+    inbox = models.ForeignKey(Inbox, on_delete=models.CASCADE, related_name="raw_events")
+    source = models.CharField(max_length=20)
+    dedupe_key = models.CharField(max_length=200)
+    payload = models.TextField()
+    state = models.CharField(max_length=10, choices=EventState.choices, default=EventState.PENDING)
+    error = models.TextField(blank=True, default="")
+    attempts = models.PositiveIntegerField(default=0)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["inbox", "dedupe_key"], name="raw_event_dedupe"),
+            models.CheckConstraint(
+                condition=models.Q(state__in=EventState.values), name="raw_event_state_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "received_at"], name="raw_event_state")]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.dedupe_key} ({self.state})"

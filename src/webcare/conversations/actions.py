@@ -1,0 +1,460 @@
+"""Every write to conversations and messages, so the invariants live in one place.
+
+`receive_message` is the one door through which customer messages (and the brand's own posts
+made elsewhere) enter, whatever the source. The `do_*` functions make the changes a person
+asks for; each writes an activity entry in the timeline, which is the audit record.
+"""
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Min
+from django.utils import timezone
+
+from webcare.accounts.models import Account, Team, User
+from webcare.channels.adapters.base import InboundMessage
+from webcare.channels.models import RawInboundEvent
+from webcare.contacts.actions import upsert_identity
+from webcare.contacts.models import ContactIdentity
+from webcare.conversations.models import (
+    Conversation,
+    ConversationKind,
+    DeliveryStatus,
+    Direction,
+    Label,
+    Message,
+    MessageKind,
+    Priority,
+    Status,
+)
+from webcare.core.errors import ActionError
+from webcare.inboxes.models import Inbox, InboxKind
+
+logger = logging.getLogger(__name__)
+
+
+def next_display_id(account_id: int) -> int:
+    """Hand out the account's next conversation number; the row lock serialises callers."""
+    Account.objects.filter(pk=account_id).update(conversation_counter=F("conversation_counter") + 1)
+    return Account.objects.values_list("conversation_counter", flat=True).get(pk=account_id)
+
+
+def _conversation_kind(inbox: Inbox, public: bool) -> str:
+    if inbox.kind == InboxKind.EMAIL:
+        return ConversationKind.EMAIL_THREAD
+    return ConversationKind.PUBLIC_THREAD if public else ConversationKind.DIRECT_MESSAGE
+
+
+def _dm_thread_key(author_id: str) -> str:
+    """Private messages with one person on one inbox form one conversation, reopened as needed."""
+    return f"dm:{author_id}"
+
+
+def _create_conversation(
+    inbox: Inbox, identity: ContactIdentity, kind: str, thread_id: str, at: datetime
+) -> Conversation:
+    return Conversation.objects.create(
+        account_id=inbox.account_id,
+        inbox=inbox,
+        contact_id=identity.contact_id,
+        display_id=next_display_id(inbox.account_id),
+        kind=kind,
+        external_thread_id=thread_id,
+        last_activity_at=at,
+    )
+
+
+def _thread_for(
+    inbox: Inbox, msg: InboundMessage, identity: ContactIdentity | None
+) -> tuple[Conversation | None, Message | None]:
+    """Find where `msg` belongs: its parent's conversation, else its platform thread."""
+    parent = None
+    if msg.in_reply_to:
+        parent = (
+            Message.objects.select_related("conversation")
+            .filter(inbox=inbox, external_id=msg.in_reply_to)
+            .first()
+        )
+        if parent is not None:
+            conversation = parent.conversation
+            if conversation.merged_into_id:
+                conversation = Conversation.objects.get(pk=conversation.merged_into_id)
+            return conversation, parent
+    thread_id = msg.thread_id
+    if thread_id is None and not msg.public and identity is not None:
+        thread_id = _dm_thread_key(identity.external_id)
+    if thread_id:
+        conversation = Conversation.objects.filter(
+            inbox=inbox, external_thread_id=thread_id
+        ).first()
+        if conversation is not None:
+            return conversation, None
+    return None, None
+
+
+def _waiting_children(inbox: Inbox, external_id: str) -> list[Message]:
+    """Messages that named `external_id` as their parent before it arrived."""
+    return list(
+        Message.objects.select_related("conversation").filter(
+            inbox=inbox, in_reply_to_external_id=external_id, in_reply_to__isnull=True
+        )
+    )
+
+
+def _new_thread_key(inbox: Inbox, msg: InboundMessage, identity: ContactIdentity | None) -> str:
+    if msg.thread_id:
+        return msg.thread_id
+    if not msg.public and identity is not None:
+        return _dm_thread_key(identity.external_id)
+    if msg.in_reply_to:
+        # Its root is unknown until the parent arrives; keep the key free for that root.
+        return ""
+    return msg.external_id
+
+
+def receive_message(
+    inbox: Inbox, msg: InboundMessage, raw_event: RawInboundEvent | None = None
+) -> tuple[Message, bool]:
+    """Thread one platform message into its conversation. Idempotent on (inbox, external id).
+
+    Never drops a message: one whose parent is unknown starts a conversation of its own, and is
+    moved under its parent when the parent arrives. New customer messages reopen resolved,
+    pending and snoozed conversations. Returns the message and whether it was new.
+    """
+    existing = Message.objects.filter(inbox=inbox, external_id=msg.external_id).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            return _receive_new(inbox, msg, raw_event), True
+    except IntegrityError:
+        # The same message raced in through another worker or a webhook redelivery.
+        existing = Message.objects.filter(inbox=inbox, external_id=msg.external_id).first()
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _receive_new(inbox: Inbox, msg: InboundMessage, raw_event: RawInboundEvent | None) -> Message:
+    identity = None if msg.from_brand else upsert_identity(inbox, msg.author)
+    conversation, parent = _thread_for(inbox, msg, identity)
+    children = _waiting_children(inbox, msg.external_id)
+    if conversation is None and children:
+        # The parent of earlier orphans: join the oldest orphan's conversation.
+        conversation = min((c.conversation for c in children), key=lambda c: c.pk)
+        if conversation.merged_into_id:
+            conversation = Conversation.objects.get(pk=conversation.merged_into_id)
+    if conversation is None:
+        if identity is None:
+            identity = upsert_identity(inbox, msg.author)  # a brand post with nothing above it
+        conversation = _create_conversation(
+            inbox,
+            identity,
+            _conversation_kind(inbox, msg.public),
+            _new_thread_key(inbox, msg, identity),
+            msg.created_at,
+        )
+    elif not conversation.external_thread_id and not msg.in_reply_to and msg.public:
+        conversation.external_thread_id = msg.external_id
+        conversation.save(update_fields=["external_thread_id"])
+
+    message = Message.objects.create(
+        account_id=inbox.account_id,
+        conversation=conversation,
+        inbox=inbox,
+        direction=Direction.OUTBOUND if msg.from_brand else Direction.INBOUND,
+        kind=MessageKind.MESSAGE,
+        external_id=msg.external_id,
+        in_reply_to=parent,
+        in_reply_to_external_id=msg.in_reply_to or "",
+        sender_identity=identity if not msg.from_brand else None,
+        text=msg.text,
+        public=msg.public,
+        created_at=msg.created_at,
+        delivery_status=DeliveryStatus.DELIVERED if msg.from_brand else DeliveryStatus.NONE,
+        raw_event=raw_event,
+    )
+    for child in children:
+        child.in_reply_to = message
+        child.save(update_fields=["in_reply_to"])
+        if child.conversation_id != conversation.pk:
+            merge_conversations(child.conversation, into=conversation)
+
+    if not msg.from_brand and conversation.status != Status.OPEN:
+        _reopen(conversation)
+    refresh_conversation_state(conversation)
+    logger.info(
+        "message.received",
+        extra={"conversation_id": conversation.pk, "message_id": message.pk},
+    )
+    return message
+
+
+def _reopen(conversation: Conversation) -> None:
+    previous = conversation.status
+    conversation.status = Status.OPEN
+    conversation.snoozed_until = None
+    conversation.save(update_fields=["status", "snoozed_until"])
+    record_activity(
+        conversation, None, "reopened", {"from": previous, "to": Status.OPEN, "by": "customer"}
+    )
+
+
+def merge_conversations(source: Conversation, *, into: Conversation) -> None:
+    """Move everything of `source` into `into`; `source` stays, resolved, pointing at `into`."""
+    if source.pk == into.pk:
+        return
+    Message.objects.filter(conversation=source).update(conversation=into)
+    into.labels.add(*source.labels.all())
+    if into.assignee_id is None and source.assignee_id is not None:
+        into.assignee_id = source.assignee_id
+    if into.team_id is None and source.team_id is not None:
+        into.team_id = source.team_id
+    into.priority = max(into.priority, source.priority)
+    into.save(update_fields=["assignee", "team", "priority"])
+    source.status = Status.RESOLVED
+    source.snoozed_until = None
+    source.merged_into = into
+    source.external_thread_id = ""
+    source.save(update_fields=["status", "snoozed_until", "merged_into", "external_thread_id"])
+    Conversation.objects.filter(merged_into=source).update(merged_into=into)
+    refresh_conversation_state(source)
+    record_activity(into, None, "merged", {"from": source.display_id})
+
+
+def refresh_conversation_state(conversation: Conversation) -> None:
+    """Recompute the denormalised columns from the messages themselves.
+
+    Derived rather than incremented so that late, out-of-order and merged messages always
+    leave the right answer: waiting_since is the oldest customer message after the brand's
+    newest reply that did not fail.
+    """
+    messages = Message.objects.filter(conversation=conversation, kind=MessageKind.MESSAGE)
+    replies = messages.filter(direction=Direction.OUTBOUND).exclude(
+        delivery_status=DeliveryStatus.FAILED
+    )
+    reply_times = replies.aggregate(first=Min("created_at"), last=Max("created_at"))
+    unanswered = messages.filter(direction=Direction.INBOUND)
+    if reply_times["last"] is not None:
+        unanswered = unanswered.filter(created_at__gt=reply_times["last"])
+    last_message = messages.order_by("-created_at", "-pk").first()
+    last_activity = Message.objects.filter(conversation=conversation).aggregate(
+        at=Max("created_at")
+    )["at"]
+
+    conversation.waiting_since = unanswered.aggregate(at=Min("created_at"))["at"]
+    conversation.first_response_at = reply_times["first"]
+    conversation.message_count = messages.count()
+    conversation.last_message = last_message
+    conversation.last_activity_at = last_activity or conversation.last_activity_at
+    conversation.save(
+        update_fields=[
+            "waiting_since",
+            "first_response_at",
+            "message_count",
+            "last_message",
+            "last_activity_at",
+        ]
+    )
+
+
+def record_activity(
+    conversation: Conversation, actor: User | None, verb: str, data: dict[str, Any]
+) -> Message:
+    """Write one audit entry into the timeline; actor None means the system did it."""
+    return Message.objects.create(
+        account_id=conversation.account_id,
+        conversation=conversation,
+        inbox_id=conversation.inbox_id,
+        direction=Direction.OUTBOUND,
+        kind=MessageKind.ACTIVITY,
+        sender_user=actor,
+        public=False,
+        created_at=timezone.now(),
+        activity={"verb": verb, **data},
+    )
+
+
+def _touch(conversation: Conversation, at: datetime) -> None:
+    Conversation.objects.filter(pk=conversation.pk, last_activity_at__lt=at).update(
+        last_activity_at=at
+    )
+
+
+@transaction.atomic
+def do_assign(
+    actor: User, conversation: Conversation, assignee: User | None, team: Team | None = None
+) -> None:
+    before = {"assignee": conversation.assignee_id, "team": conversation.team_id}
+    conversation.assignee = assignee
+    conversation.team = team if team is not None else conversation.team
+    conversation.save(update_fields=["assignee", "team"])
+    entry = record_activity(
+        conversation,
+        actor,
+        "assigned",
+        {
+            "from": before["assignee"],
+            "to": assignee.pk if assignee else None,
+            "to_name": assignee.display_name() if assignee else "",
+            "team": conversation.team.name if conversation.team else "",
+            "team_before": before["team"],
+        },
+    )
+    _touch(conversation, entry.created_at)
+
+
+@transaction.atomic
+def do_change_status(
+    actor: User, conversation: Conversation, status: str, snoozed_until: datetime | None = None
+) -> None:
+    previous = conversation.status
+    conversation.status = status
+    conversation.snoozed_until = snoozed_until if status == Status.SNOOZED else None
+    conversation.save(update_fields=["status", "snoozed_until"])
+    data: dict[str, Any] = {"from": previous, "to": status}
+    if snoozed_until:
+        data["until"] = snoozed_until.isoformat()
+    entry = record_activity(conversation, actor, "status_changed", data)
+    _touch(conversation, entry.created_at)
+
+
+@transaction.atomic
+def do_set_priority(actor: User, conversation: Conversation, priority: int) -> None:
+    previous = conversation.priority
+    conversation.priority = Priority(priority)
+    conversation.save(update_fields=["priority"])
+    entry = record_activity(
+        conversation, actor, "priority_changed", {"from": previous, "to": int(priority)}
+    )
+    _touch(conversation, entry.created_at)
+
+
+@transaction.atomic
+def do_add_labels(actor: User, conversation: Conversation, names: list[str]) -> list[Label]:
+    """Add labels by name, creating the account's label the first time it is used."""
+    labels = []
+    for name in dict.fromkeys(n.strip() for n in names if n.strip()):
+        label, _ = Label.objects.get_or_create(account_id=conversation.account_id, name=name)
+        labels.append(label)
+    current = set(conversation.labels.values_list("pk", flat=True))
+    added = [label for label in labels if label.pk not in current]
+    if added:
+        conversation.labels.add(*added)
+        entry = record_activity(
+            conversation, actor, "labels_added", {"labels": [label.name for label in added]}
+        )
+        _touch(conversation, entry.created_at)
+    return labels
+
+
+@transaction.atomic
+def do_remove_label(actor: User, conversation: Conversation, label: Label) -> None:
+    if conversation.labels.filter(pk=label.pk).exists():
+        conversation.labels.remove(label)
+        entry = record_activity(conversation, actor, "label_removed", {"labels": [label.name]})
+        _touch(conversation, entry.created_at)
+
+
+@transaction.atomic
+def do_add_note(actor: User, conversation: Conversation, text: str) -> Message:
+    note = Message.objects.create(
+        account_id=conversation.account_id,
+        conversation=conversation,
+        inbox_id=conversation.inbox_id,
+        direction=Direction.OUTBOUND,
+        kind=MessageKind.NOTE,
+        sender_user=actor,
+        text=text,
+        public=False,
+        created_at=timezone.now(),
+    )
+    _touch(conversation, note.created_at)
+    return note
+
+
+# --- Checks in front of the do_* changes above, shared by the web UI and the REST API. ---
+# They turn what a person asked for into a clear ActionError (naming the field) instead of a
+# database error, and refuse what the model's constraints would refuse.
+
+LABEL_NAME_MAX = Label._meta.get_field("name").max_length or 50
+
+
+def check_change_status(
+    actor: User, conversation: Conversation, status: str, snoozed_until: datetime | None = None
+) -> None:
+    if status not in Status.values:
+        raise ActionError(
+            f"Unknown status {status!r}; use one of {', '.join(Status.values)}.", field="status"
+        )
+    if conversation.merged_into_id and status != Status.RESOLVED:
+        # A merged conversation stays resolved (conv_merged_is_resolved); work goes on in the other.
+        raise ActionError(
+            f"This conversation was merged into #{conversation.merged_into.display_id}; "
+            "change the status there.",
+            status=409,
+            field="status",
+        )
+    if status == Status.SNOOZED:
+        if snoozed_until is None:
+            raise ActionError("Say until when to snooze.", field="snoozed_until")
+        if timezone.is_naive(snoozed_until):
+            raise ActionError(
+                "snoozed_until needs a time zone (e.g. Z or +01:00).", field="snoozed_until"
+            )
+        if snoozed_until <= timezone.now():
+            raise ActionError("snoozed_until must be in the future.", field="snoozed_until")
+    elif snoozed_until is not None:
+        raise ActionError("snoozed_until only goes with status snoozed.", field="snoozed_until")
+    do_change_status(actor, conversation, status, snoozed_until)
+
+
+def check_set_priority(actor: User, conversation: Conversation, priority: int) -> None:
+    if isinstance(priority, bool) or priority not in Priority.values:
+        raise ActionError(
+            f"Unknown priority {priority!r}; use 0 (none) to 4 (urgent).", field="priority"
+        )
+    do_set_priority(actor, conversation, priority)
+
+
+def check_add_labels(actor: User, conversation: Conversation, names: list[str]) -> list[Label]:
+    cleaned = [name.strip() for name in names if name.strip()]
+    if not cleaned:
+        raise ActionError("Name at least one label.", field="labels")
+    too_long = [name for name in cleaned if len(name) > LABEL_NAME_MAX]
+    if too_long:
+        raise ActionError(
+            f"A label name is at most {LABEL_NAME_MAX} characters; {too_long[0][:60]!r} is "
+            f"{len(too_long[0])}.",
+            field="labels",
+        )
+    return do_add_labels(actor, conversation, cleaned)
+
+
+def check_remove_label(actor: User, conversation: Conversation, name: str) -> None:
+    label = conversation.labels.filter(name=name).first()
+    if label is None:
+        raise ActionError(f"This conversation has no label {name!r}.", status=404, field="name")
+    do_remove_label(actor, conversation, label)
+
+
+def check_add_note(actor: User, conversation: Conversation, text: str) -> Message:
+    text = text.strip()
+    if not text:
+        raise ActionError("Write a note before saving it.", field="text")
+    return do_add_note(actor, conversation, text)
+
+
+def do_create_label(account: Account, name: str, color: str = "") -> Label:
+    """The account's label `name`, created if new; a given colour replaces the current one.
+
+    Labels are otherwise born on first use (do_add_labels); this lets setup offer a list
+    before anyone has labelled a conversation.
+    """
+    label, _ = Label.objects.get_or_create(account=account, name=name.strip())
+    if color and label.color != color:
+        label.color = color
+        label.save(update_fields=["color"])
+    return label

@@ -1,0 +1,250 @@
+"""Conversations, their messages, and labels.
+
+Everything here is written by `conversations.actions` (and `replies.actions` for sends); the
+denormalised columns on Conversation (waiting_since, last_message, message_count, ...) are kept
+in step by `actions.refresh_conversation_state`, never by model callbacks.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from webcare.accounts.models import Account, Team
+from webcare.contacts.models import Contact, ContactIdentity
+from webcare.inboxes.models import Inbox
+
+
+class Label(models.Model):
+    """A tag agents put on conversations ('factuur', 'slagboom', ...)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="labels")
+    name = models.CharField(max_length=50)
+    color = models.CharField(max_length=7, default="#64748b")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="label_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConversationKind(models.TextChoices):
+    PUBLIC_THREAD = "public_thread", _("Public thread")
+    DIRECT_MESSAGE = "direct_message", _("Direct message")
+    EMAIL_THREAD = "email_thread", _("E-mail thread")
+
+
+class Status(models.TextChoices):
+    OPEN = "open", _("Open")
+    PENDING = "pending", _("Pending")
+    SNOOZED = "snoozed", _("Snoozed")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class Priority(models.IntegerChoices):
+    NONE = 0, _("None")
+    LOW = 1, _("Low")
+    MEDIUM = 2, _("Medium")
+    HIGH = 3, _("High")
+    URGENT = 4, _("Urgent")
+
+
+class Conversation(models.Model):
+    """One thread with one customer on one inbox.
+
+    `waiting_since` is the platform time of the oldest customer message that no reply has
+    answered yet; NULL means nobody is waiting. Needs reply = open and waiting.
+    `external_thread_id` is the platform's thread key (root post id, DM conversation id) used
+    to thread messages that carry no reply link. A conversation that turned out to belong to
+    another (its parent post arrived late) is kept, resolved and pointing at `merged_into`.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="conversations")
+    inbox = models.ForeignKey(Inbox, on_delete=models.CASCADE, related_name="conversations")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="conversations")
+    display_id = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20, choices=ConversationKind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.NONE)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_conversations",
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+    )
+    labels = models.ManyToManyField(Label, blank=True, related_name="conversations")
+    external_thread_id = models.CharField(max_length=200, blank=True, default="")
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField()
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    message_count = models.PositiveIntegerField(default=0)
+    last_message = models.ForeignKey(
+        "Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "display_id"], name="conv_display_unique"),
+            models.UniqueConstraint(
+                fields=["inbox", "external_thread_id"],
+                condition=~Q(external_thread_id=""),
+                name="conv_thread_unique",
+            ),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="conv_status_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=ConversationKind.values), name="conv_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(priority__gte=0, priority__lte=4), name="conv_priority_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True) | Q(status=Status.RESOLVED),
+                name="conv_merged_is_resolved",
+            ),
+            models.CheckConstraint(
+                condition=Q(snoozed_until__isnull=True) | Q(status=Status.SNOOZED),
+                name="conv_snooze_needs_status",
+            ),
+        ]
+        indexes = [
+            # Needs reply, longest waiting first (all inboxes, or one).
+            models.Index(fields=["account", "status", "waiting_since"], name="conv_needs_reply"),
+            models.Index(fields=["inbox", "status", "waiting_since"], name="conv_inbox_waiting"),
+            # Mine / Unassigned / All, newest activity first.
+            models.Index(
+                fields=["account", "assignee", "status", "-last_activity_at"], name="conv_assignee"
+            ),
+            models.Index(fields=["account", "-last_activity_at"], name="conv_activity"),
+            models.Index(fields=["contact", "-last_activity_at"], name="conv_contact"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.display_id}"
+
+
+class Direction(models.TextChoices):
+    INBOUND = "inbound", _("Inbound")
+    OUTBOUND = "outbound", _("Outbound")
+
+
+class MessageKind(models.TextChoices):
+    MESSAGE = "message", _("Message")
+    NOTE = "note", _("Internal note")
+    ACTIVITY = "activity", _("Activity")
+
+
+class DeliveryStatus(models.TextChoices):
+    NONE = "", _("Not applicable")
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+
+
+class Message(models.Model):
+    """One entry in a conversation's timeline.
+
+    kind=message: a customer's message (inbound) or the brand's reply (outbound).
+    kind=note: an internal note between colleagues, never public.
+    kind=activity: the audit record of a state change (who assigned, resolved, labelled...),
+    with the structured change in `activity`; the timeline doubles as the audit trail.
+
+    `created_at` is the platform's time (when the customer posted), `received_at` ours.
+    `in_reply_to_external_id` keeps the platform's parent id even while the parent is unknown,
+    so a reply that arrived first is attached when its parent comes in.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="messages")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    inbox = models.ForeignKey(Inbox, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    kind = models.CharField(max_length=10, choices=MessageKind.choices, default=MessageKind.MESSAGE)
+    # NULL, not "": our replies have no platform id until sent, and NULLs never collide.
+    external_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    in_reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    in_reply_to_external_id = models.CharField(max_length=200, blank=True, default="")
+    sender_identity = models.ForeignKey(
+        ContactIdentity, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    sender_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+    )
+    text = models.TextField(blank=True, default="")
+    public = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    delivery_status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.NONE, blank=True
+    )
+    delivery_error = models.TextField(blank=True, default="")
+    activity = models.JSONField(null=True, blank=True)
+    raw_event = models.ForeignKey(
+        "webcare_channels.RawInboundEvent",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["inbox", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="message_external_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(direction__in=Direction.values), name="message_direction_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=MessageKind.values), name="message_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(direction=Direction.INBOUND)
+                | Q(kind=MessageKind.MESSAGE, sender_user__isnull=True),
+                name="message_inbound_is_customer",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=MessageKind.MESSAGE)
+                | Q(direction=Direction.OUTBOUND, public=False),
+                name="message_internal_never_public",
+            ),
+            models.CheckConstraint(
+                condition=~Q(direction=Direction.OUTBOUND, kind=MessageKind.MESSAGE)
+                | ~Q(delivery_status=DeliveryStatus.NONE),
+                name="message_reply_has_delivery",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "created_at"], name="message_timeline"),
+            models.Index(fields=["inbox", "in_reply_to_external_id"], name="message_parent_link"),
+            models.Index(fields=["account", "delivery_status"], name="message_delivery"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.kind} {self.pk}"
+
+    @property
+    def is_reply(self) -> bool:
+        return self.direction == Direction.OUTBOUND and self.kind == MessageKind.MESSAGE

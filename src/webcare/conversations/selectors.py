@@ -1,0 +1,240 @@
+"""Read queries for the inbox views, shared by the web UI and the REST API.
+
+Lists page by keyset cursors (sort value + id), so page 200 of Needs reply costs what page 1
+costs, and a conversation that moves while an agent pages is neither skipped nor shown twice
+within one sort order.
+"""
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.dateparse import parse_datetime
+
+from webcare.accounts.models import Team, User
+from webcare.contacts.models import ContactIdentity
+from webcare.conversations.models import Conversation, Label, Message, MessageKind, Status
+from webcare.core.errors import ActionError
+
+VIEWS = ("needs_reply", "mine", "unassigned", "all")
+MAX_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class ConversationFilter:
+    """What an agent asked to see. Empty fields do not filter."""
+
+    view: str = "needs_reply"
+    inbox_id: int | None = None
+    label: str = ""
+    q: str = ""
+
+    def __post_init__(self) -> None:
+        if self.view not in VIEWS:
+            raise ActionError(f"Unknown view {self.view!r}; use one of {', '.join(VIEWS)}.")
+
+
+def _view_filter(view: str, user: User) -> Q:
+    if view == "needs_reply":
+        return Q(status=Status.OPEN, waiting_since__isnull=False)
+    if view == "mine":
+        return Q(assignee=user) & ~Q(status=Status.RESOLVED)
+    if view == "unassigned":
+        return Q(assignee__isnull=True, status=Status.OPEN)
+    return Q()
+
+
+def _ordering(view: str) -> tuple[str, bool]:
+    """The sort column, and whether it runs ascending (longest waiting first)."""
+    if view == "needs_reply":
+        return "waiting_since", True
+    return "last_activity_at", False
+
+
+def search_filter(q: str) -> Q:
+    """Match contact names and handles, and the text of any message in the conversation."""
+    q = q.strip()
+    text_match = Message.objects.filter(
+        conversation=OuterRef("pk"), kind__in=[MessageKind.MESSAGE, MessageKind.NOTE]
+    ).filter(text__icontains=q)
+    return (
+        Q(contact__name__icontains=q)
+        | Q(contact__identities__handle__icontains=q.lstrip("@"))
+        | Q(Exists(text_match))
+    )
+
+
+def conversations(
+    user: User, account_ids: list[int], filters: ConversationFilter
+) -> QuerySet[Conversation]:
+    """The conversations `filters` selects in the given accounts, unordered and unpaged."""
+    qs = Conversation.objects.filter(account_id__in=account_ids, merged_into__isnull=True).filter(
+        _view_filter(filters.view, user)
+    )
+    if filters.inbox_id:
+        qs = qs.filter(inbox_id=filters.inbox_id)
+    if filters.label:
+        qs = qs.filter(labels__name=filters.label)
+    if filters.q.strip():
+        qs = qs.filter(search_filter(filters.q)).distinct()
+    return qs
+
+
+def _encode_cursor(value: datetime | None, pk: int) -> str:
+    raw = json.dumps([value.isoformat() if value else None, pk]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value, pk = json.loads(base64.urlsafe_b64decode(padded))
+        moment = parse_datetime(value)
+        if moment is None or not isinstance(pk, int):
+            raise ValueError(cursor)
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
+        raise ActionError("The cursor is not one this server gave out.", field="cursor") from None
+    return moment, pk
+
+
+def page(
+    qs: QuerySet[Conversation], view: str, limit: int, cursor: str | None
+) -> tuple[list[Conversation], str | None]:
+    """One page of `qs` in the view's order, and the cursor of the next page (or None)."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ActionError(f"limit must be between 1 and {MAX_LIMIT}.", field="limit")
+    field, ascending = _ordering(view)
+    if cursor:
+        value, pk = _decode_cursor(cursor)
+        if ascending:
+            qs = qs.filter(Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": pk}))
+        else:
+            qs = qs.filter(Q(**{f"{field}__lt": value}) | Q(**{field: value, "pk__lt": pk}))
+    order = [field, "pk"] if ascending else [f"-{field}", "-pk"]
+    rows = list(
+        qs.select_related(
+            "inbox", "contact", "assignee", "team", "last_message", "last_message__sender_user"
+        )
+        .prefetch_related("labels")
+        .order_by(*order)[: limit + 1]
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = _encode_cursor(getattr(last, field), last.pk)
+    return rows, next_cursor
+
+
+def view_counts(user: User, account_ids: list[int], inbox_id: int | None = None) -> dict[str, int]:
+    """How many conversations each view holds, for the sidebar badges."""
+    return {
+        view: conversations(user, account_ids, ConversationFilter(view=view, inbox_id=inbox_id))
+        .order_by()
+        .count()
+        for view in VIEWS
+    }
+
+
+def timeline(conversation: Conversation) -> QuerySet[Message]:
+    """Everything in the conversation, oldest first: messages, notes and activity."""
+    return (
+        Message.objects.filter(conversation=conversation)
+        .select_related("sender_identity", "sender_user", "in_reply_to")
+        .order_by("created_at", "pk")
+    )
+
+
+def contact_history(conversation: Conversation, limit: int = 20) -> QuerySet[Conversation]:
+    """The customer's other conversations, across inboxes, newest first."""
+    return (
+        Conversation.objects.filter(contact_id=conversation.contact_id, merged_into__isnull=True)
+        .exclude(pk=conversation.pk)
+        .select_related("inbox", "last_message")
+        .order_by("-last_activity_at")[:limit]
+    )
+
+
+def conversation_summary(conversation: Conversation) -> dict[str, Any]:
+    """The list-item shape the API and the live updates share."""
+    last = conversation.last_message
+    return {
+        "id": conversation.pk,
+        "display_id": conversation.display_id,
+        "account": conversation.account_id,
+        "inbox": {
+            "id": conversation.inbox_id,
+            "name": conversation.inbox.name,
+            "kind": conversation.inbox.kind,
+        },
+        "contact": {"id": conversation.contact_id, "name": conversation.contact.name},
+        "kind": conversation.kind,
+        "status": conversation.status,
+        "assignee": (
+            {"id": conversation.assignee_id, "name": conversation.assignee.display_name()}
+            if conversation.assignee
+            else None
+        ),
+        "team": (
+            {"id": conversation.team_id, "name": conversation.team.name}
+            if conversation.team
+            else None
+        ),
+        "priority": conversation.priority,
+        "labels": [label.name for label in conversation.labels.all()],
+        "message_count": conversation.message_count,
+        "waiting_since": conversation.waiting_since,
+        "last_activity_at": conversation.last_activity_at,
+        "preview": (
+            {"text": last.text[:200], "direction": last.direction, "created_at": last.created_at}
+            if last
+            else None
+        ),
+    }
+
+
+# --- Menus and details of the web inbox: filters, assignment choices, the customer's handles. ---
+
+
+def account_labels(account_id: int) -> QuerySet[Label]:
+    """The account's labels, for the sidebar filter and the label suggestions."""
+    return Label.objects.filter(account_id=account_id).order_by("name")
+
+
+def assignable_members(account_id: int) -> QuerySet[User]:
+    """Everyone in the account who can take a conversation (active members, any role)."""
+    return (
+        User.objects.filter(memberships__account_id=account_id, is_active=True)
+        .order_by("first_name", "last_name", "username")
+        .distinct()
+    )
+
+
+def assignable_teams(account_id: int) -> QuerySet[Team]:
+    return Team.objects.filter(account_id=account_id).order_by("name")
+
+
+def contact_handles(rows: list[Conversation]) -> dict[int, str]:
+    """Each conversation's customer handle on its own inbox, in one query for a list page."""
+    wanted = {(c.contact_id, c.inbox_id): c.pk for c in rows}
+    identities = ContactIdentity.objects.filter(
+        contact_id__in={c.contact_id for c in rows}, inbox_id__in={c.inbox_id for c in rows}
+    ).values_list("contact_id", "inbox_id", "handle")
+    return {
+        wanted[(contact_id, inbox_id)]: handle
+        for contact_id, inbox_id, handle in identities
+        if (contact_id, inbox_id) in wanted and handle
+    }
+
+
+def contact_identities(conversation: Conversation) -> QuerySet[ContactIdentity]:
+    """The customer's accounts on every platform, for the profile column."""
+    return (
+        ContactIdentity.objects.filter(contact_id=conversation.contact_id)
+        .select_related("inbox")
+        .order_by("inbox__kind", "inbox__name")
+    )

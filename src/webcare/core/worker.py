@@ -1,0 +1,77 @@
+"""Background work: the durable task queue, plus a sweep for events a crash left unprocessed.
+
+`webcare worker` runs this in the foreground; `webcare serve` runs it in threads inside the web
+process, so the embedded install needs one process only.
+"""
+
+import logging
+import os
+import socket
+import threading
+
+from django.db import close_old_connections
+from django_tasks import task_backends
+from django_tasks_db.backend import DatabaseBackend
+from django_tasks_db.management.commands.db_worker import Worker
+
+from webcare.channels.actions import retry_pending
+
+logger = logging.getLogger(__name__)
+
+SWEEP_INTERVAL_SECONDS = 30.0
+
+
+def task_worker(interval: float) -> Worker:
+    return Worker(
+        queue_names=["*"],
+        interval=interval,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=f"{socket.gethostname()}-{os.getpid()}-{threading.get_ident()}"[:64],
+        excluded_queue_names=[],
+    )
+
+
+def sweep_forever(stop: threading.Event, interval: float = SWEEP_INTERVAL_SECONDS) -> None:
+    """Process events stored before a crash; they are pending, never lost."""
+    while not stop.is_set():
+        close_old_connections()
+        count = retry_pending()
+        if count:
+            logger.info("ingest.swept_pending", extra={"count": count})
+        close_old_connections()
+        stop.wait(interval)
+
+
+def uses_task_queue() -> bool:
+    """False when tasks run inline (the test backend): then there is no queue to poll."""
+    return isinstance(task_backends["default"], DatabaseBackend)
+
+
+def start_embedded(interval: float = 0.2) -> threading.Event:
+    """Start the task worker and the sweeper as daemon threads; set the event to stop them."""
+    stop = threading.Event()
+    threading.Thread(target=sweep_forever, args=(stop,), daemon=True).start()
+    if uses_task_queue():
+        worker = task_worker(interval)
+
+        def watch() -> None:
+            stop.wait()
+            worker.running = False
+
+        threading.Thread(target=worker.run, daemon=True).start()
+        threading.Thread(target=watch, daemon=True).start()
+    return stop
+
+
+def run_foreground(interval: float) -> None:
+    stop = threading.Event()
+    threading.Thread(target=sweep_forever, args=(stop,), daemon=True).start()
+    worker = task_worker(interval)
+    worker.configure_signals()
+    try:
+        worker.run()
+    finally:
+        stop.set()

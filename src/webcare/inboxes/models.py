@@ -1,0 +1,67 @@
+"""Inboxes: one connected channel account each (an X account, a Facebook page, a number)."""
+
+import secrets
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from webcare.accounts.models import Account
+
+
+class InboxKind(models.TextChoices):
+    X = "x", "X"
+    FACEBOOK = "facebook", "Facebook"
+    INSTAGRAM = "instagram", "Instagram"
+    WHATSAPP = "whatsapp", "WhatsApp"
+    EMAIL = "email", _("E-mail")
+    WEBCHAT = "webchat", _("Web chat")
+    API = "api", "API"
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def new_secret() -> str:
+    return secrets.token_hex(32)
+
+
+class Inbox(models.Model):
+    """A queue of conversations from one platform account.
+
+    `handle` is the brand's own id on the platform (e.g. the X screen name), so that the brand's
+    own posts arriving through the ingest path are recognised as outbound. `token` names the
+    webhook URL, `secret` signs it. `settings` holds per-kind options nobody filters on
+    (callback_url, sandbox, ...); anything we query on gets a real column.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="inboxes")
+    kind = models.CharField(max_length=20, choices=InboxKind.choices)
+    name = models.CharField(max_length=120)
+    handle = models.CharField(max_length=120, blank=True, default="")
+    token = models.CharField(max_length=64, unique=True, default=new_token)
+    secret = models.CharField(max_length=128, default=new_secret)
+    timezone = models.CharField(max_length=64, default="Europe/Amsterdam")
+    settings = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "inboxes"
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="inbox_name_unique"),
+            models.UniqueConstraint(
+                fields=["account", "kind", "handle"],
+                condition=~models.Q(handle=""),
+                name="inbox_handle_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=InboxKind.values), name="inbox_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def setting(self, key: str, default: object = None) -> object:
+        return self.settings.get(key, default)
