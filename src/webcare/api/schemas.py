@@ -1,0 +1,245 @@
+"""Request and response shapes of the REST API; /api/openapi.json is generated from these.
+
+The conversation list item mirrors `conversations.selectors.conversation_summary`, the shape
+the live updates use too, so an integrator sees one shape wherever a conversation appears.
+"""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from ninja import Field, Schema
+
+from webcare.accounts.models import User
+from webcare.conversations.models import Message, Status
+from webcare.conversations.selectors import MAX_LIMIT
+from webcare.inboxes.models import Inbox
+
+View = Literal["needs_reply", "mine", "unassigned", "all"]
+
+
+class ErrorOut(Schema):
+    """Every error answer: a message fit to show, and the request field it is about (or null)."""
+
+    error: str
+    field: str | None = None
+
+
+# Documented on every endpoint; the handlers in api/root.py produce them.
+ERRORS: dict[int, type[Schema]] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+}
+
+
+# --- Conversations ---
+
+
+class InboxRef(Schema):
+    id: int
+    name: str
+    kind: str
+
+
+class ContactRef(Schema):
+    id: int
+    name: str
+
+
+class UserRef(Schema):
+    id: int
+    name: str
+
+
+class TeamRef(Schema):
+    id: int
+    name: str
+
+
+class PreviewOut(Schema):
+    text: str = Field(description="The first 200 characters of the last message.")
+    direction: str
+    created_at: datetime
+
+
+class ConversationOut(Schema):
+    id: int
+    display_id: int = Field(description="The conversation number shown in the UI (#123).")
+    account: int
+    inbox: InboxRef
+    contact: ContactRef
+    kind: str = Field(description="public_thread, direct_message or email_thread.")
+    status: str = Field(description="open, pending, snoozed or resolved.")
+    assignee: UserRef | None
+    team: TeamRef | None
+    priority: int = Field(description="0 none, 1 low, 2 medium, 3 high, 4 urgent.")
+    labels: list[str]
+    message_count: int
+    waiting_since: datetime | None = Field(
+        description="When the oldest unanswered customer message was posted; null: nobody waits."
+    )
+    last_activity_at: datetime
+    preview: PreviewOut | None
+
+
+class ConversationPage(Schema):
+    count: int = Field(description="How many conversations match, over all pages.")
+    items: list[ConversationOut]
+    next: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
+
+
+class ConversationQuery(Schema):
+    view: View = Field(
+        "needs_reply",
+        description="needs_reply (longest waiting first), mine, unassigned or all "
+        "(the last three newest activity first).",
+    )
+    account: int | None = Field(None, description="Only this account; default: all of yours.")
+    inbox: int | None = Field(None, description="Only this inbox.")
+    label: str = Field("", description="Only conversations with this label.")
+    q: str = Field("", description="Search contact names, handles and message text.")
+    limit: int = Field(50, description=f"Items per page, 1 to {MAX_LIMIT}.")
+    cursor: str | None = Field(None, description="The `next` of the previous page.")
+
+
+class ContactSender(Schema):
+    type: Literal["contact"] = "contact"
+    id: int = Field(description="The contact identity (the customer's account on this inbox).")
+    contact_id: int
+    handle: str
+    name: str
+
+
+class UserSender(Schema):
+    type: Literal["user"] = "user"
+    id: int
+    username: str
+    name: str
+
+
+class MessageOut(Schema):
+    """One timeline entry: a customer message, our reply, an internal note or an activity."""
+
+    id: int
+    conversation_id: int
+    direction: str = Field(description="inbound (from the customer) or outbound.")
+    kind: str = Field(description="message, note (internal) or activity (audit entry).")
+    text: str
+    public: bool
+    created_at: datetime = Field(description="When it was posted (the platform's time).")
+    received_at: datetime = Field(description="When Webcare stored it.")
+    external_id: str | None = Field(description="The platform's id of the message.")
+    in_reply_to: int | None = Field(description="The id of the message this one answers.")
+    sender: ContactSender | UserSender | None = Field(
+        description="The customer's identity, or the colleague; null for the system."
+    )
+    delivery_status: str | None = Field(
+        description="For replies: queued, sent, delivered or failed; null otherwise."
+    )
+    delivery_error: str
+    activity: dict[str, Any] | None = Field(
+        description="For kind=activity: the change, e.g. {verb: assigned, from, to}."
+    )
+
+    @staticmethod
+    def resolve_in_reply_to(message: Message) -> int | None:
+        return message.in_reply_to_id
+
+    @staticmethod
+    def resolve_delivery_status(message: Message) -> str | None:
+        return message.delivery_status or None
+
+    @staticmethod
+    def resolve_sender(message: Message) -> dict[str, Any] | None:
+        identity = message.sender_identity
+        if identity is not None:
+            return {
+                "type": "contact",
+                "id": identity.pk,
+                "contact_id": identity.contact_id,
+                "handle": identity.handle,
+                "name": identity.display_name,
+            }
+        user = message.sender_user
+        if user is not None:
+            return {
+                "type": "user",
+                "id": user.pk,
+                "username": user.username,
+                "name": user.display_name(),
+            }
+        return None
+
+
+class ConversationDetailOut(ConversationOut):
+    messages: list[MessageOut] = Field(description="The timeline, oldest first.")
+
+
+class TextIn(Schema):
+    text: str
+
+
+class AssignmentIn(Schema):
+    assignee_id: int | None = Field(
+        None, description="A member of the conversation's account; null unassigns."
+    )
+    team_id: int | None = Field(
+        None, description="A team of the conversation's account; null keeps the current team."
+    )
+
+
+class StatusIn(Schema):
+    status: Status
+    snoozed_until: datetime | None = Field(
+        None, description="Required with status snoozed: a future time with a time zone."
+    )
+
+
+class PriorityIn(Schema):
+    priority: int = Field(ge=0, le=4, description="0 none, 1 low, 2 medium, 3 high, 4 urgent.")
+
+
+class LabelsIn(Schema):
+    labels: list[str] = Field(min_length=1, description="Names; new names create the label.")
+
+
+# --- The caller and its inboxes ---
+
+
+class AccountRef(Schema):
+    id: int
+    name: str
+
+
+class MembershipOut(Schema):
+    account: AccountRef
+    role: str = Field(description="agent, lead or admin.")
+
+
+class MeUserOut(Schema):
+    id: int
+    username: str
+    name: str
+
+    @staticmethod
+    def resolve_name(user: User) -> str:
+        return user.display_name()
+
+
+class MeOut(Schema):
+    user: MeUserOut
+    memberships: list[MembershipOut]
+
+
+class InboxOut(Schema):
+    id: int
+    kind: str
+    name: str
+    handle: str
+    account: int
+
+    @staticmethod
+    def resolve_account(inbox: Inbox) -> int:
+        return inbox.account_id
