@@ -1,0 +1,374 @@
+"""The agent inbox: server-rendered pages, enhanced with htmx.
+
+Every page works without JavaScript: the forms POST and redirect back to the conversation
+(post/redirect/get). With htmx, `#app` is boosted, so the same redirect comes back as a fresh
+page of which htmx swaps `#app`: counts, list and thread are always what the server says,
+never patched in the browser. Only the character counter and "load more" fetch fragments.
+Views read through selectors, write through actions, and look everything up with `access_*`.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_POST
+
+from webcare.accounts.access import (
+    access_account,
+    access_conversation_by_display_id,
+    access_member,
+    access_message,
+    access_team,
+    member_accounts,
+    member_inboxes,
+)
+from webcare.accounts.models import Account, Team, User
+from webcare.channels import limits
+from webcare.conversations import selectors
+from webcare.conversations.actions import (
+    check_add_labels,
+    check_add_note,
+    check_change_status,
+    check_remove_label,
+    check_set_priority,
+    do_assign,
+)
+from webcare.conversations.models import Conversation, Priority, Status
+from webcare.core.errors import ActionError
+from webcare.replies.actions import check_retry_delivery, check_send_reply, reply_is_public
+from webcare.web.forms import (
+    MODE_NOTE,
+    AddLabelsForm,
+    AssignForm,
+    ComposeForm,
+    PriorityForm,
+    RemoveLabelForm,
+    StatusForm,
+)
+
+PAGE_SIZE = 25
+VIEW_LABELS = {
+    "needs_reply": _("Needs reply"),
+    "mine": _("Mine"),
+    "unassigned": _("Unassigned"),
+    "all": _("All"),
+}
+# Status 422 marks a re-rendered page that carries form errors; htmx is configured to swap it.
+INVALID = 422
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    redirect_authenticated_user = True
+
+
+@dataclass(frozen=True)
+class Row:
+    """A conversation in the list, with its customer's handle on that inbox."""
+
+    conversation: Conversation
+    handle: str
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    if not isinstance(user, User):
+        raise Http404("Not logged in")
+    return user
+
+
+def _filters(request: HttpRequest) -> selectors.ConversationFilter:
+    inbox = request.GET.get("inbox", "")
+    try:
+        return selectors.ConversationFilter(
+            view=request.GET.get("view", "needs_reply"),
+            inbox_id=int(inbox) if inbox.isdigit() else None,
+            label=request.GET.get("label", "").strip(),
+            q=request.GET.get("q", "").strip(),
+        )
+    except ActionError:
+        return selectors.ConversationFilter()
+
+
+def _list_query(request: HttpRequest) -> str:
+    """The list's filters as a query string, carried from page to page (never the cursor)."""
+    params = request.GET.copy()
+    params.pop("cursor", None)
+    return params.urlencode()
+
+
+def _rows(
+    user: User, account: Account, filters: selectors.ConversationFilter, cursor: str | None
+) -> tuple[list[Row], str | None]:
+    qs = selectors.conversations(user, [account.pk], filters)
+    try:
+        page, next_cursor = selectors.page(qs, filters.view, PAGE_SIZE, cursor)
+    except ActionError:
+        page, next_cursor = selectors.page(qs, filters.view, PAGE_SIZE, None)
+    handles = selectors.contact_handles(page)
+    return [Row(c, handles.get(c.pk, "")) for c in page], next_cursor
+
+
+def _workspace_context(
+    request: HttpRequest, account: Account, conversation: Conversation | None = None
+) -> dict[str, Any]:
+    user = _user(request)
+    filters = _filters(request)
+    rows, next_cursor = _rows(user, account, filters, request.GET.get("cursor"))
+    counts = selectors.view_counts(user, [account.pk], filters.inbox_id)
+    views = [
+        {"key": key, "label": VIEW_LABELS[key], "count": counts[key]} for key in selectors.VIEWS
+    ]
+    return {
+        "account": account,
+        "accounts": list(member_accounts(user)),
+        "filters": filters,
+        "list_query": _list_query(request),
+        "views": views,
+        "current_view": next(v for v in views if v["key"] == filters.view),
+        "inboxes": member_inboxes(user, account.pk),
+        "labels": selectors.account_labels(account.pk),
+        "rows": rows,
+        "next_cursor": next_cursor,
+        "conversation": conversation,
+    }
+
+
+def _counter(conversation: Conversation, text: str) -> dict[str, Any]:
+    """What the character counter shows, measured as the channel counts (twitter-text on X)."""
+    public = reply_is_public(conversation)
+    limit = limits.text_limit(conversation.inbox.kind, public)
+    length = limits.measure(conversation.inbox.kind, public, text)
+    return {
+        "length": length,
+        "maximum": limit.maximum,
+        "over": limit.maximum is not None and length > limit.maximum,
+    }
+
+
+def _conversation_context(
+    request: HttpRequest,
+    account: Account,
+    conversation: Conversation,
+    *,
+    compose_form: ComposeForm | None = None,
+    errors: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    members = list(selectors.assignable_members(account.pk))
+    teams = list(selectors.assignable_teams(account.pk))
+    form = compose_form or ComposeForm(conversation=conversation)
+    text = form.data.get("text", "") if form.is_bound else ""
+    context = _workspace_context(request, account, conversation)
+    context.update(
+        {
+            "timeline": list(selectors.timeline(conversation)),
+            "history": list(selectors.contact_history(conversation)),
+            "identities": list(selectors.contact_identities(conversation)),
+            "conversation_labels": list(conversation.labels.all()),
+            "members": members,
+            "teams": teams,
+            "statuses": Status.choices,
+            "priorities": Priority.choices,
+            "reply_public": reply_is_public(conversation),
+            "compose_form": form,
+            "compose_note": form.is_bound and form.data.get("mode") == MODE_NOTE,
+            "counter": _counter(conversation, text),
+            "errors": errors or {},
+            "tz": conversation.inbox.timezone,
+        }
+    )
+    return context
+
+
+def _load(
+    request: HttpRequest, account_id: int, display_id: int
+) -> tuple[User, Account, Conversation]:
+    user = _user(request)
+    account = access_account(user, account_id)
+    return user, account, access_conversation_by_display_id(user, account, display_id)
+
+
+def _back(request: HttpRequest, account: Account, conversation: Conversation) -> HttpResponse:
+    """Post/redirect/get to the conversation, keeping the list's filters."""
+    url = reverse("web:conversation", args=[account.pk, conversation.display_id])
+    query = _list_query(request)
+    return HttpResponseRedirect(f"{url}?{query}" if query else url, status=303)
+
+
+def _invalid(
+    request: HttpRequest,
+    account: Account,
+    conversation: Conversation,
+    errors: dict[str, list[str]],
+    compose_form: ComposeForm | None = None,
+) -> TemplateResponse:
+    context = _conversation_context(
+        request, account, conversation, compose_form=compose_form, errors=errors
+    )
+    return TemplateResponse(request, "web/workspace.html", context, status=INVALID)
+
+
+def _form_errors(form: Any, key: str) -> dict[str, list[str]]:
+    return {key: [str(error) for errors in form.errors.values() for error in errors]}
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Straight to the work: Needs reply of the first account the user is a member of."""
+    account = member_accounts(_user(request)).first()
+    if account is None:
+        return TemplateResponse(request, "web/no_account.html", {})
+    return redirect("web:conversations", account.pk)
+
+
+@login_required
+@require_GET
+def conversation_list(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = access_account(_user(request), account_id)
+    context = _workspace_context(request, account)
+    if request.GET.get("cursor") and request.headers.get("HX-Request"):
+        return TemplateResponse(request, "web/workspace.html#rows", context)
+    return TemplateResponse(request, "web/workspace.html", context)
+
+
+@login_required
+@require_GET
+def conversation_detail(request: HttpRequest, account_id: int, display_id: int) -> HttpResponse:
+    _, account, conversation = _load(request, account_id, display_id)
+    return TemplateResponse(
+        request, "web/workspace.html", _conversation_context(request, account, conversation)
+    )
+
+
+@login_required
+@require_POST
+def compose(request: HttpRequest, account_id: int, display_id: int) -> HttpResponse:
+    """Send a reply (the conversation leaves Needs reply) or add an internal note."""
+    user, account, conversation = _load(request, account_id, display_id)
+    form = ComposeForm(request.POST, conversation=conversation)
+    if not form.is_valid():
+        return _invalid(request, account, conversation, _form_errors(form, "compose"), form)
+    try:
+        if form.cleaned_data["mode"] == MODE_NOTE:
+            check_add_note(user, conversation, form.cleaned_data["text"])
+        else:
+            check_send_reply(user, conversation, form.cleaned_data["text"])
+    except ActionError as exc:
+        return _invalid(request, account, conversation, {"compose": [exc.message]}, form)
+    return _back(request, account, conversation)
+
+
+@login_required
+@require_POST
+def counter(request: HttpRequest, account_id: int, display_id: int) -> HttpResponse:
+    """The counter fragment for the composer, asked for while the agent types."""
+    _, _, conversation = _load(request, account_id, display_id)
+    context = {"counter": _counter(conversation, request.POST.get("text", "").strip())}
+    return TemplateResponse(request, "web/_conversation.html#counter", context)
+
+
+def _assignment(user: User, account: Account, to: str) -> tuple[User | None, Team | None]:
+    kind, _, pk = to.partition(":")
+    if kind == "me":
+        return user, None
+    if kind == "user":
+        return access_member(user, account.pk, int(pk)), None
+    if kind == "team":
+        return None, access_team(user, account.pk, int(pk))
+    return None, None
+
+
+@login_required
+@require_POST
+def assign(request: HttpRequest, account_id: int, display_id: int) -> HttpResponse:
+    user, account, conversation = _load(request, account_id, display_id)
+    form = AssignForm(
+        request.POST,
+        members=list(selectors.assignable_members(account.pk)),
+        teams=list(selectors.assignable_teams(account.pk)),
+    )
+    if not form.is_valid():
+        return _invalid(request, account, conversation, _form_errors(form, "assign"))
+    assignee, team = _assignment(user, account, form.cleaned_data["to"])
+    if team is not None:
+        # Handing to a team keeps the person who has it; the team is who picks it up next.
+        assignee = conversation.assignee
+    do_assign(user, conversation, assignee, team)
+    return _back(request, account, conversation)
+
+
+@login_required
+@require_POST
+def change_status(request: HttpRequest, account_id: int, display_id: int) -> HttpResponse:
+    user, account, conversation = _load(request, account_id, display_id)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, account, conversation, _form_errors(form, "status"))
+    try:
+        check_change_status(
+            user, conversation, form.cleaned_data["status"], form.cleaned_data["snoozed_until"]
+        )
+    except ActionError as exc:
+        return _invalid(request, account, conversation, {"status": [exc.message]})
+    return _back(request, account, conversation)
+
+
+@login_required
+@require_POST
+def set_priority(request: HttpRequest, account_id: int, display_id: int) -> HttpResponse:
+    user, account, conversation = _load(request, account_id, display_id)
+    form = PriorityForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, account, conversation, _form_errors(form, "priority"))
+    check_set_priority(user, conversation, form.cleaned_data["priority"])
+    return _back(request, account, conversation)
+
+
+@login_required
+@require_POST
+def add_labels(request: HttpRequest, account_id: int, display_id: int) -> HttpResponse:
+    user, account, conversation = _load(request, account_id, display_id)
+    form = AddLabelsForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, account, conversation, _form_errors(form, "labels"))
+    try:
+        check_add_labels(user, conversation, form.cleaned_data["names"])
+    except ActionError as exc:
+        return _invalid(request, account, conversation, {"labels": [exc.message]})
+    return _back(request, account, conversation)
+
+
+@login_required
+@require_POST
+def remove_label(request: HttpRequest, account_id: int, display_id: int) -> HttpResponse:
+    user, account, conversation = _load(request, account_id, display_id)
+    form = RemoveLabelForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, account, conversation, _form_errors(form, "labels"))
+    try:
+        check_remove_label(user, conversation, form.cleaned_data["name"])
+    except ActionError as exc:
+        return _invalid(request, account, conversation, {"labels": [exc.message]})
+    return _back(request, account, conversation)
+
+
+@login_required
+@require_POST
+def retry_delivery(
+    request: HttpRequest, account_id: int, display_id: int, message_id: int
+) -> HttpResponse:
+    user, account, conversation = _load(request, account_id, display_id)
+    message = access_message(user, message_id)
+    if message.conversation_id != conversation.pk:
+        raise Http404("No such message in this conversation")
+    try:
+        check_retry_delivery(user, message)
+    except ActionError as exc:
+        return _invalid(request, account, conversation, {"delivery": [exc.message]})
+    return _back(request, account, conversation)
