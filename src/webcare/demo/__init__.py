@@ -1,0 +1,1 @@
+"""`webcare demo`: a fictional car-park operator's webcare desk, replayed live through ingest."""
