@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Min
+from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
 
 from webcare.accounts.models import Account, Team, User
@@ -229,26 +229,32 @@ def refresh_conversation_state(conversation: Conversation) -> None:
 
     Derived rather than incremented so that late, out-of-order and merged messages always
     leave the right answer: waiting_since is the oldest customer message after the brand's
-    newest reply that did not fail.
+    newest reply that did not fail. Three queries: this runs for every ingested message.
     """
-    messages = Message.objects.filter(conversation=conversation, kind=MessageKind.MESSAGE)
-    replies = messages.filter(direction=Direction.OUTBOUND).exclude(
-        delivery_status=DeliveryStatus.FAILED
+    is_message = Q(kind=MessageKind.MESSAGE)
+    is_reply = (
+        is_message
+        & Q(direction=Direction.OUTBOUND)
+        & ~Q(delivery_status=DeliveryStatus.FAILED)
     )
-    reply_times = replies.aggregate(first=Min("created_at"), last=Max("created_at"))
+    totals = Message.objects.filter(conversation=conversation).aggregate(
+        first_reply=Min("created_at", filter=is_reply),
+        last_reply=Max("created_at", filter=is_reply),
+        count=Count("pk", filter=is_message),
+        last_activity=Max("created_at"),
+    )
+    messages = Message.objects.filter(is_message, conversation=conversation)
     unanswered = messages.filter(direction=Direction.INBOUND)
-    if reply_times["last"] is not None:
-        unanswered = unanswered.filter(created_at__gt=reply_times["last"])
-    last_message = messages.order_by("-created_at", "-pk").first()
-    last_activity = Message.objects.filter(conversation=conversation).aggregate(
-        at=Max("created_at")
-    )["at"]
+    if totals["last_reply"] is not None:
+        unanswered = unanswered.filter(created_at__gt=totals["last_reply"])
 
     conversation.waiting_since = unanswered.aggregate(at=Min("created_at"))["at"]
-    conversation.first_response_at = reply_times["first"]
-    conversation.message_count = messages.count()
-    conversation.last_message = last_message
-    conversation.last_activity_at = last_activity or conversation.last_activity_at
+    conversation.first_response_at = totals["first_reply"]
+    conversation.message_count = totals["count"]
+    conversation.last_message_id = (
+        messages.order_by("-created_at", "-pk").values_list("pk", flat=True).first()
+    )
+    conversation.last_activity_at = totals["last_activity"] or conversation.last_activity_at
     conversation.save(
         update_fields=[
             "waiting_since",
