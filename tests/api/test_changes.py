@@ -106,7 +106,9 @@ def test_changes_to_another_accounts_conversation_are_404(
         post(anna_api, foreign, "priority", {"priority": 4}).status_code,
         post(anna_api, foreign, "labels", {"labels": ["x"]}).status_code,
         post(anna_api, foreign, "notes", {"text": "hoi"}).status_code,
-        post(anna_api, foreign, "replies", {"text": "hoi"}).status_code,
+        post(
+            anna_api, foreign, "replies", {"text": "hoi", "expected_last_message_id": 1}
+        ).status_code,
         anna_api.delete(f"/api/v1/conversations/{foreign.pk}/labels/x").status_code,
     ]
 

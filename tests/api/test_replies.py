@@ -15,7 +15,7 @@ from webcare.accounts.actions import create_token
 from webcare.accounts.models import User
 from webcare.channels.adapters.base import Author, InboundMessage
 from webcare.conversations.actions import receive_message
-from webcare.conversations.models import Conversation
+from webcare.conversations.models import Conversation, Message
 from webcare.inboxes.models import Inbox
 
 
@@ -32,10 +32,26 @@ def x_conversation(x_inbox: Inbox) -> Conversation:
     return message.conversation
 
 
-def reply(client: Client, conversation: Conversation, text: str) -> Any:
+def newest_message_id(conversation: Conversation) -> int:
+    return conversation.messages.order_by("-pk").values_list("pk", flat=True)[0]
+
+
+def reply(
+    client: Client,
+    conversation: Conversation,
+    text: str,
+    *,
+    seen: int | None = None,
+    send_anyway: bool = False,
+) -> Any:
+    """Reply as an agent who has read the whole conversation, unless `seen` says otherwise."""
     return client.post(
         f"/api/v1/conversations/{conversation.pk}/replies",
-        {"text": text},
+        {
+            "text": text,
+            "expected_last_message_id": seen or newest_message_id(conversation),
+            "send_anyway": send_anyway,
+        },
         content_type="application/json",
     )
 
@@ -118,9 +134,11 @@ def test_api_inbox_reply_reaches_the_integrator_signed(
     (received,) = stand_in.received
     assert received.signature_valid
     assert received.path == "/webcare/replies"
-    assert received.headers["X-Webcare-Idempotency-Key"] == f"webcare-{response.json()['id']}"
+    key = str(Message.objects.get(pk=response.json()["id"]).idempotency_key)
+    assert received.headers["Idempotency-Key"] == key
     assert received.json() == {
         "id": f"webcare-{response.json()['id']}",
+        "idempotency_key": key,
         "conversation_id": conversation.display_id,
         "in_reply_to": "site-77",
         "recipient": {"id": "bezoeker-9", "handle": "user_bezoeker-9"},
@@ -138,7 +156,10 @@ def test_integrator_500_fails_the_reply_and_retry_delivers_it(
     callback_inbox: Inbox,
     stand_in: StandIn,
     django_capture_on_commit_callbacks: Any,
+    settings: Any,
 ) -> None:
+    # One attempt only: the retries with backoff are tests/delivery's subject.
+    settings.WEBCARE_DELIVERY_MAX_ATTEMPTS = 1
     conversation = ingest(WebhookClient(callback_inbox), "site-78")
     stand_in.status = 500
 
@@ -147,7 +168,9 @@ def test_integrator_500_fails_the_reply_and_retry_delivers_it(
 
     failed = timeline(anna_api, conversation)[-1]
     assert failed["delivery_status"] == "failed"
-    assert failed["delivery_error"] == f"{stand_in.url} answered 500; will retry"
+    assert failed["delivery_error"] == (
+        f"{stand_in.url} answered 500 Internal Server Error. Gave up after 1 attempt."
+    )
     assert needs_reply_ids(anna_api) == [conversation.pk]
 
     stand_in.status = 200
@@ -195,7 +218,10 @@ def test_reply_over_real_http_answers_with_its_delivery(
 
     response = httpx.post(
         f"{webcare_server}/api/v1/conversations/{x_conversation.pk}/replies",
-        json={"text": "Hij staat weer open."},
+        json={
+            "text": "Hij staat weer open.",
+            "expected_last_message_id": newest_message_id(x_conversation),
+        },
         headers=headers,
         timeout=10,
     )

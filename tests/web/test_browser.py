@@ -298,3 +298,37 @@ def test_tour_of_the_screens(scene: Scene, webcare_server: str, page: Page) -> N
     page.locator(f"#row-{busy.pk}").click()
     expect(page.locator("#thread")).to_contain_text("Interne notitie")
     shoot(page, "06-dutch")
+
+
+def test_second_reply_to_the_same_customer_shows_the_colleagues_reply_first(
+    scene: Scene, webcare_server: str, browser: Browser
+) -> None:
+    """Anna and Lars open the same customer; Lars answers first. Anna's send is stopped with
+    Lars's reply beside her draft, and goes out only when she chooses to send it anyway."""
+    url = f"{webcare_server}/a/{scene.top.account_id}/c/{scene.top.display_id}/"
+    anna = browser.new_context(viewport=VIEWPORT, locale="en-GB").new_page()
+    lars = browser.new_context(viewport=VIEWPORT, locale="en-GB").new_page()
+    for page, username in ((anna, "anna"), (lars, "lars")):
+        log_in(page, webcare_server, username)
+        page.goto(url)
+
+    anna.locator("#reply-text").fill("@marloes_vd Welke slagboom is het precies?")
+    lars.locator("#reply-text").fill("@marloes_vd De monteur is er over 10 minuten. ^Lars")
+    lars.locator("#reply-text").press("Control+Enter")
+    expect(lars.locator("#thread")).to_contain_text("De monteur is er over 10 minuten.")
+    anna.locator("#reply-text").press("Control+Enter")
+
+    collision = anna.locator(".collision")
+    expect(collision).to_contain_text("A colleague already replied")
+    expect(collision.locator(".collision-reply")).to_contain_text(
+        "De monteur is er over 10 minuten."
+    )
+    expect(anna.locator("#reply-text")).to_have_value("@marloes_vd Welke slagboom is het precies?")
+    shoot(anna, "08-collision")
+
+    collision.get_by_role("button", name="Send mine anyway").click()
+    expect(anna.locator(".collision")).to_have_count(0)
+    expect(anna.locator("#thread")).to_contain_text("Welke slagboom is het precies?")
+    expect(anna.locator("#thread")).to_contain_text("sent a reply anyway")
+    anna.context.close()
+    lars.context.close()

@@ -1,6 +1,7 @@
 """The agent inbox pages through Django's test client, on data ingested the real way."""
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -415,3 +416,32 @@ def test_failed_reply_shows_why_and_retry_delivers(
     assert retry.status_code == 303
     assert reply.delivery_status == DeliveryStatus.DELIVERED
     assert _Callback.received[-1]["text"] == "We kijken ernaar."
+
+
+def test_reply_after_a_colleagues_reply_shows_theirs_beside_the_draft(
+    agent_anna: User, lead_lars: User, account: Account, x_inbox: Inbox
+) -> None:
+    conversation = customer_post(x_inbox, "t1", "Mijn kaart werkt niet", 10).conversation
+    url = conversation_url(account, conversation)
+    anna, lars = logged_in(agent_anna), logged_in(lead_lars)
+    anna_page = anna.get(url).content.decode()
+    seen = re.search(r'name="expected_last_message_id" value="(\d+)"', anna_page).group(1)
+    lars.post(
+        url + "compose/",
+        {"mode": "reply", "text": "We bellen je zo!", "expected_last_message_id": seen},
+    )
+
+    draft = {"mode": "reply", "text": "Welke kaart is het?", "expected_last_message_id": seen}
+    refused = anna.post(url + "compose/", draft)
+
+    assert refused.status_code == 409
+    html = refused.content.decode()
+    assert "A colleague already replied" in html
+    assert "We bellen je zo!" in html
+    assert "Welke kaart is het?</textarea>" in html
+    assert conversation.messages.filter(text="Welke kaart is het?").count() == 0
+
+    sent = anna.post(url + "compose/", {**draft, "send_anyway": "1"})
+
+    assert sent.status_code == 303
+    assert conversation.messages.filter(text="Welke kaart is het?").count() == 1

@@ -23,6 +23,7 @@ from webcare.api.auth import actor
 from webcare.api.schemas import (
     ERRORS,
     AssignmentIn,
+    CollisionOut,
     ConversationDetailOut,
     ConversationOut,
     ConversationPage,
@@ -30,6 +31,7 @@ from webcare.api.schemas import (
     LabelsIn,
     MessageOut,
     PriorityIn,
+    ReplyIn,
     StatusIn,
     TextIn,
 )
@@ -49,7 +51,7 @@ from webcare.conversations.selectors import (
     page,
     timeline,
 )
-from webcare.replies.actions import check_send_reply
+from webcare.replies.actions import ReplyCollision, check_send_reply
 
 router = Router(tags=["conversations"])
 
@@ -99,14 +101,29 @@ def get_conversation(request: HttpRequest, conversation_id: int) -> dict[str, An
 
 @router.post(
     "/{conversation_id}/replies",
-    response={201: MessageOut, **ERRORS},
+    response={201: MessageOut, **ERRORS, 409: CollisionOut},
     summary="Reply to the customer",
 )
-def send_reply(request: HttpRequest, conversation_id: int, payload: TextIn) -> Status[Message]:
-    """Queue a reply on the conversation's channel; `delivery_status` tells how it went."""
+def send_reply(request: HttpRequest, conversation_id: int, payload: ReplyIn) -> Status[Any]:
+    """Queue a reply on the conversation's channel; `delivery_status` tells how it went.
+
+    409 with the colleague's reply when someone answered after `expected_last_message_id`.
+    """
     user = actor(request)
     conversation = access_conversation(user, conversation_id)
-    message = check_send_reply(user, conversation, payload.text)
+    try:
+        message = check_send_reply(
+            user,
+            conversation,
+            payload.text,
+            expected_last_message_id=payload.expected_last_message_id,
+            send_anyway=payload.send_anyway,
+        )
+    except ReplyCollision as exc:
+        replies = timeline(conversation).filter(pk__in=[reply.pk for reply in exc.replies])
+        return Status(
+            409, {"error": exc.message, "field": None, "code": "collision", "replies": replies}
+        )
     return Status(201, _entry(conversation, message.pk))
 
 

@@ -177,8 +177,30 @@ class ConversationDetailOut(ConversationOut):
     messages: list[MessageOut] = Field(description="The timeline, oldest first.")
 
 
+class CollisionOut(ErrorOut):
+    """409 from the replies endpoint: a colleague answered first. Their replies, oldest first."""
+
+    code: str = Field("collision", description="Always `collision`.")
+    replies: list[MessageOut]
+
+
 class TextIn(Schema):
     text: str
+
+
+class ReplyIn(Schema):
+    text: str
+    expected_last_message_id: int = Field(
+        description=(
+            "The id of the newest message of this conversation you have seen (any kind: the "
+            "customer's, a reply, a note). If a colleague replied after it, the reply is "
+            "refused with 409 and their reply, so the customer never gets two answers."
+        )
+    )
+    send_anyway: bool = Field(
+        False,
+        description="Send even though a colleague replied since: an explicit, audited override.",
+    )
 
 
 class AssignmentIn(Schema):

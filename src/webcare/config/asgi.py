@@ -1,4 +1,8 @@
-"""ASGI entry point: HTTP through Django, websockets through Channels (issue 3 adds routes)."""
+"""ASGI entry point: HTTP through Django, websockets through Channels.
+
+A websocket must come from one of ALLOWED_HOSTS (no other site can open one with our cookie)
+and carries the Django session, so the consumer knows who is listening.
+"""
 
 import os
 
@@ -9,6 +13,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webcare.config.settings")
 # Django must be set up before anything imports models.
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_asgi_app})
+from webcare.web.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        ),
+    }
+)

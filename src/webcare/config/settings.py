@@ -185,6 +185,30 @@ TASKS = {
 # Replies to platforms time out rather than hang a worker.
 WEBCARE_HTTP_TIMEOUT = float(os.environ.get("WEBCARE_HTTP_TIMEOUT", "10"))
 
+# The reply outbox (replies/outbox.py). A temporary failure (5xx, network, 429) is retried
+# after base * 2^(attempt-1) seconds with jitter, at most `max` apart, and never before the
+# platform's rate-limit reset; after MAX_ATTEMPTS the reply fails, with the reason shown.
+# A reply still `sending` LEASE seconds after it was claimed was interrupted (a crash): the
+# lease must outlast one send (httpx applies the timeout to connecting, writing and reading
+# each), or a slow send would be taken for a dead one.
+WEBCARE_DELIVERY_MAX_ATTEMPTS = int(os.environ.get("WEBCARE_DELIVERY_MAX_ATTEMPTS", "8"))
+WEBCARE_DELIVERY_BACKOFF_BASE = float(os.environ.get("WEBCARE_DELIVERY_BACKOFF_BASE", "5"))
+WEBCARE_DELIVERY_BACKOFF_MAX = float(os.environ.get("WEBCARE_DELIVERY_BACKOFF_MAX", "600"))
+WEBCARE_DELIVERY_LEASE = float(os.environ.get("WEBCARE_DELIVERY_LEASE", "120"))
+# Sender threads per worker process: platforms answer in 100s of milliseconds, so one
+# thread would cap a worker at a few replies a second.
+WEBCARE_DELIVERY_SENDERS = int(os.environ.get("WEBCARE_DELIVERY_SENDERS", "4"))
+if WEBCARE_DELIVERY_LEASE < 4 * WEBCARE_HTTP_TIMEOUT:
+    raise ImproperlyConfigured(
+        f"WEBCARE_DELIVERY_LEASE={WEBCARE_DELIVERY_LEASE:g} must be at least four times "
+        f"WEBCARE_HTTP_TIMEOUT={WEBCARE_HTTP_TIMEOUT:g}: a reply still being sent would "
+        "otherwise be taken for an interrupted one."
+    )
+if WEBCARE_DELIVERY_MAX_ATTEMPTS < 1 or WEBCARE_DELIVERY_SENDERS < 1:
+    raise ImproperlyConfigured(
+        "WEBCARE_DELIVERY_MAX_ATTEMPTS and WEBCARE_DELIVERY_SENDERS must be 1 or more."
+    )
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

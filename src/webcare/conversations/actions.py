@@ -18,6 +18,7 @@ from webcare.channels.adapters.base import InboundMessage
 from webcare.channels.models import RawInboundEvent
 from webcare.contacts.actions import upsert_identity
 from webcare.contacts.models import ContactIdentity
+from webcare.conversations.live import conversation_changed
 from webcare.conversations.models import (
     Conversation,
     ConversationKind,
@@ -185,7 +186,8 @@ def _receive_new(inbox: Inbox, msg: InboundMessage, raw_event: RawInboundEvent |
     if not msg.from_brand and conversation.status != Status.OPEN:
         _reopen(conversation)
     refresh_conversation_state(conversation)
-    logger.info(
+    conversation_changed(conversation, "message")
+    logger.debug(
         "message.received",
         extra={"conversation_id": conversation.pk, "message_id": message.pk},
     )
@@ -222,6 +224,7 @@ def merge_conversations(source: Conversation, *, into: Conversation) -> None:
     Conversation.objects.filter(merged_into=source).update(merged_into=into)
     refresh_conversation_state(source)
     record_activity(into, None, "merged", {"from": source.display_id})
+    conversation_changed(source, "merged")
 
 
 def refresh_conversation_state(conversation: Conversation) -> None:
@@ -229,13 +232,14 @@ def refresh_conversation_state(conversation: Conversation) -> None:
 
     Derived rather than incremented so that late, out-of-order and merged messages always
     leave the right answer: waiting_since is the oldest customer message after the brand's
-    newest reply that did not fail. Three queries: this runs for every ingested message.
+    newest reply that did not fail (nor may have failed: `uncertain`). Three queries: this
+    runs for every ingested message.
     """
     is_message = Q(kind=MessageKind.MESSAGE)
     is_reply = (
         is_message
         & Q(direction=Direction.OUTBOUND)
-        & ~Q(delivery_status=DeliveryStatus.FAILED)
+        & ~Q(delivery_status__in=[DeliveryStatus.FAILED, DeliveryStatus.UNCERTAIN])
     )
     totals = Message.objects.filter(conversation=conversation).aggregate(
         first_reply=Min("created_at", filter=is_reply),
@@ -310,6 +314,7 @@ def do_assign(
         },
     )
     _touch(conversation, entry.created_at)
+    conversation_changed(conversation, "assigned")
 
 
 @transaction.atomic
@@ -325,6 +330,7 @@ def do_change_status(
         data["until"] = snoozed_until.isoformat()
     entry = record_activity(conversation, actor, "status_changed", data)
     _touch(conversation, entry.created_at)
+    conversation_changed(conversation, "status")
 
 
 @transaction.atomic
@@ -336,6 +342,7 @@ def do_set_priority(actor: User, conversation: Conversation, priority: int) -> N
         conversation, actor, "priority_changed", {"from": previous, "to": int(priority)}
     )
     _touch(conversation, entry.created_at)
+    conversation_changed(conversation, "priority")
 
 
 @transaction.atomic
@@ -353,6 +360,7 @@ def do_add_labels(actor: User, conversation: Conversation, names: list[str]) -> 
             conversation, actor, "labels_added", {"labels": [label.name for label in added]}
         )
         _touch(conversation, entry.created_at)
+        conversation_changed(conversation, "labels")
     return labels
 
 
@@ -362,6 +370,7 @@ def do_remove_label(actor: User, conversation: Conversation, label: Label) -> No
         conversation.labels.remove(label)
         entry = record_activity(conversation, actor, "label_removed", {"labels": [label.name]})
         _touch(conversation, entry.created_at)
+        conversation_changed(conversation, "labels")
 
 
 @transaction.atomic
@@ -378,6 +387,7 @@ def do_add_note(actor: User, conversation: Conversation, text: str) -> Message:
         created_at=timezone.now(),
     )
     _touch(conversation, note.created_at)
+    conversation_changed(conversation, "note")
     return note
 
 

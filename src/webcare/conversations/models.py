@@ -147,11 +147,20 @@ class MessageKind(models.TextChoices):
 
 
 class DeliveryStatus(models.TextChoices):
+    """Where a reply is on its way out; the outbox worker moves it (replies/outbox.py).
+
+    queued -> sending -> sent/delivered, or back to queued for a retry, or failed.
+    `uncertain`: a send was interrupted and the platform can neither be asked nor safely
+    sent the reply twice, so a person checks the platform and decides.
+    """
+
     NONE = "", _("Not applicable")
     QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     DELIVERED = "delivered", _("Delivered")
     FAILED = "failed", _("Failed")
+    UNCERTAIN = "uncertain", _("Maybe sent")
 
 
 class Message(models.Model):
@@ -165,6 +174,10 @@ class Message(models.Model):
     `created_at` is the platform's time (when the customer posted), `received_at` ours.
     `in_reply_to_external_id` keeps the platform's parent id even while the parent is unknown,
     so a reply that arrived first is attached when its parent comes in.
+
+    A reply is its own outbox entry: `idempotency_key` names it to the platform on every
+    attempt, so a resend is recognised as the same reply; `next_attempt_at` is when the
+    worker may take it (queued), or when its claim runs out (sending).
     """
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="messages")
@@ -198,6 +211,9 @@ class Message(models.Model):
         max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.NONE, blank=True
     )
     delivery_error = models.TextField(blank=True, default="")
+    idempotency_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    delivery_attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     activity = models.JSONField(null=True, blank=True)
     raw_event = models.ForeignKey(
         "webcare_channels.RawInboundEvent",
@@ -235,11 +251,23 @@ class Message(models.Model):
                 | ~Q(delivery_status=DeliveryStatus.NONE),
                 name="message_reply_has_delivery",
             ),
+            # An outbox entry always knows its key and when the worker may take it next.
+            models.CheckConstraint(
+                condition=~Q(delivery_status__in=["queued", "sending"])
+                | Q(idempotency_key__isnull=False, next_attempt_at__isnull=False),
+                name="message_outbox_entry_complete",
+            ),
         ]
         indexes = [
             models.Index(fields=["conversation", "created_at"], name="message_timeline"),
             models.Index(fields=["inbox", "in_reply_to_external_id"], name="message_parent_link"),
             models.Index(fields=["account", "delivery_status"], name="message_delivery"),
+            # The outbox worker's query: replies due to be sent or whose claim ran out.
+            models.Index(
+                fields=["delivery_status", "next_attempt_at"],
+                condition=Q(delivery_status__in=["queued", "sending"]),
+                name="message_outbox_due",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from webcare.accounts.models import Team, User
@@ -110,10 +110,16 @@ def page(
     field, ascending = _ordering(view)
     if cursor:
         value, pk = _decode_cursor(cursor)
+        # The plain range condition comes first so the database can seek in the view's index;
+        # the OR alone makes both SQLite and PostgreSQL scan from the start.
         if ascending:
-            qs = qs.filter(Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": pk}))
+            qs = qs.filter(Q(**{f"{field}__gte": value})).filter(
+                Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": pk})
+            )
         else:
-            qs = qs.filter(Q(**{f"{field}__lt": value}) | Q(**{field: value, "pk__lt": pk}))
+            qs = qs.filter(Q(**{f"{field}__lte": value})).filter(
+                Q(**{f"{field}__lt": value}) | Q(**{field: value, "pk__lt": pk})
+            )
     order = [field, "pk"] if ascending else [f"-{field}", "-pk"]
     rows = list(
         qs.select_related(
@@ -131,13 +137,19 @@ def page(
 
 
 def view_counts(user: User, account_ids: list[int], inbox_id: int | None = None) -> dict[str, int]:
-    """How many conversations each view holds, for the sidebar badges."""
-    return {
-        view: conversations(user, account_ids, ConversationFilter(view=view, inbox_id=inbox_id))
-        .order_by()
-        .count()
+    """How many conversations each view holds, for the sidebar badges.
+
+    One pass with a filtered count per view rather than a count query per view: on 100,000
+    conversations that is one scan instead of four.
+    """
+    qs = Conversation.objects.filter(account_id__in=account_ids, merged_into__isnull=True)
+    if inbox_id:
+        qs = qs.filter(inbox_id=inbox_id)
+    counts = {
+        view: Count("pk", filter=_view_filter(view, user)) if view != "all" else Count("pk")
         for view in VIEWS
     }
+    return qs.aggregate(**counts)
 
 
 def timeline(conversation: Conversation) -> QuerySet[Message]:

@@ -1,7 +1,10 @@
-"""Background work: the durable task queue, plus a sweep for events a crash left unprocessed.
+"""Background work: the reply outbox, the durable task queue, and a sweep for inbound events
+a crash left unprocessed.
 
 `webcare worker` runs this in the foreground; `webcare serve` runs it in threads inside the web
-process, so the embedded install needs one process only.
+process, so the embedded install needs one process only. Reply senders poll the outbox
+(replies/outbox.py), which also finds replies whose claim a crash interrupted, so no sweep is
+needed for them; in the embedded install a reply queued by the web threads wakes them at once.
 """
 
 import logging
@@ -9,16 +12,22 @@ import os
 import socket
 import threading
 
+from django.conf import settings
 from django.db import close_old_connections
 from django_tasks import task_backends
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.management.commands.db_worker import Worker
 
 from webcare.channels.actions import retry_pending
+from webcare.replies import outbox
+from webcare.replies.delivery import deliver_next
 
 logger = logging.getLogger(__name__)
 
 SWEEP_INTERVAL_SECONDS = 30.0
+# After an unexpected error a sender thread pauses this long, so a broken database does not
+# turn into a busy loop of tracebacks.
+SENDER_ERROR_PAUSE_SECONDS = 5.0
 
 
 def task_worker(interval: float) -> Worker:
@@ -45,6 +54,35 @@ def sweep_forever(stop: threading.Event, interval: float = SWEEP_INTERVAL_SECOND
         stop.wait(interval)
 
 
+def send_replies_forever(stop: threading.Event, interval: float) -> None:
+    """One sender thread: deliver due replies until none is due, then wait for more.
+
+    The broad except is the thread's boundary: a sender thread that died would leave replies
+    queued with nobody sending them. The reply it held stays `sending` and is taken over when
+    its lease runs out, so nothing is lost by carrying on.
+    """
+    while not stop.is_set():
+        close_old_connections()
+        try:
+            while not stop.is_set() and deliver_next():
+                pass
+        except Exception:
+            logger.exception("reply.sender_error")
+            stop.wait(SENDER_ERROR_PAUSE_SECONDS)
+        close_old_connections()
+        outbox.wait_for_work(interval)
+
+
+def start_senders(stop: threading.Event, interval: float) -> None:
+    for number in range(settings.WEBCARE_DELIVERY_SENDERS):
+        threading.Thread(
+            target=send_replies_forever,
+            args=(stop, interval),
+            name=f"reply-sender-{number}",
+            daemon=True,
+        ).start()
+
+
 def uses_task_queue() -> bool:
     """False when tasks run inline (the test backend): then there is no queue to poll."""
     return isinstance(task_backends["default"], DatabaseBackend)
@@ -54,6 +92,7 @@ def start_embedded(interval: float = 0.2) -> threading.Event:
     """Start the task worker and the sweeper as daemon threads; set the event to stop them."""
     stop = threading.Event()
     threading.Thread(target=sweep_forever, args=(stop,), daemon=True).start()
+    start_senders(stop, interval)
     if uses_task_queue():
         worker = task_worker(interval)
 
@@ -69,6 +108,7 @@ def start_embedded(interval: float = 0.2) -> threading.Event:
 def run_foreground(interval: float) -> None:
     stop = threading.Event()
     threading.Thread(target=sweep_forever, args=(stop,), daemon=True).start()
+    start_senders(stop, interval)
     worker = task_worker(interval)
     worker.configure_signals()
     try:

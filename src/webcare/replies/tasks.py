@@ -1,17 +1,11 @@
-"""Background work for replies; thin wrappers around replies.actions."""
+"""Background work for replies; thin wrappers around replies.delivery."""
 
 from django_tasks import task
 
-from webcare.conversations.models import Message
-from webcare.replies.delivery import deliver
+from webcare.replies.delivery import deliver_now
 
 
 @task()
 def deliver_reply_task(message_id: int) -> None:
-    message = (
-        Message.objects.select_related("inbox", "conversation", "conversation__contact")
-        .filter(pk=message_id)
-        .first()
-    )
-    if message is not None:
-        deliver(message)
+    """Deliver one queued reply; a no-op when a worker already took it from the outbox."""
+    deliver_now(message_id)

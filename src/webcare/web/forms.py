@@ -25,6 +25,10 @@ class ComposeForm(forms.Form):
         required=False,
     )
     text = forms.CharField(required=False, strip=True, widget=forms.Textarea)
+    # The newest message on the agent's screen when the composer was drawn, and whether they
+    # chose to send although a colleague replied since: the collision guard's two inputs.
+    expected_last_message_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    send_anyway = forms.BooleanField(required=False)
 
     def __init__(self, *args: Any, conversation: Conversation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

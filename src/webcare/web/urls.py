@@ -25,4 +25,9 @@ urlpatterns = [
         views.retry_delivery,
         name="retry",
     ),
+    path(
+        conversation + "messages/<int:message_id>/mark-sent/",
+        views.mark_sent,
+        name="mark-sent",
+    ),
 ]

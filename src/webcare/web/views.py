@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -39,9 +40,15 @@ from webcare.conversations.actions import (
     check_set_priority,
     do_assign,
 )
-from webcare.conversations.models import Conversation, Priority, Status
+from webcare.conversations.models import Conversation, Message, Priority, Status
 from webcare.core.errors import ActionError
-from webcare.replies.actions import check_retry_delivery, check_send_reply, reply_is_public
+from webcare.replies.actions import (
+    ReplyCollision,
+    check_mark_sent,
+    check_retry_delivery,
+    check_send_reply,
+    reply_is_public,
+)
 from webcare.web.forms import (
     MODE_NOTE,
     AddLabelsForm,
@@ -61,6 +68,7 @@ VIEW_LABELS = {
 }
 # Status 422 marks a re-rendered page that carries form errors; htmx is configured to swap it.
 INVALID = 422
+CONFLICT = 409
 
 
 class LoginView(auth_views.LoginView):
@@ -159,15 +167,25 @@ def _conversation_context(
     *,
     compose_form: ComposeForm | None = None,
     errors: dict[str, list[str]] | None = None,
+    collision: list[Message] | None = None,
 ) -> dict[str, Any]:
     members = list(selectors.assignable_members(account.pk))
     teams = list(selectors.assignable_teams(account.pk))
     form = compose_form or ComposeForm(conversation=conversation)
     text = form.data.get("text", "") if form.is_bound else ""
     context = _workspace_context(request, account, conversation)
+    timeline = list(selectors.timeline(conversation))
     context.update(
         {
-            "timeline": list(selectors.timeline(conversation)),
+            "timeline": timeline,
+            # After a collision the draft still answers what the agent saw before it, so
+            # "send anyway" is recorded as the override it is.
+            "seen_message_id": (
+                form.data.get("expected_last_message_id")
+                if collision
+                else max((message.pk for message in timeline), default="")
+            ),
+            "collision": collision or [],
             "history": list(selectors.contact_history(conversation)),
             "identities": list(selectors.contact_identities(conversation)),
             "conversation_labels": list(conversation.labels.all()),
@@ -207,11 +225,19 @@ def _invalid(
     conversation: Conversation,
     errors: dict[str, list[str]],
     compose_form: ComposeForm | None = None,
+    *,
+    collision: list[Message] | None = None,
 ) -> TemplateResponse:
     context = _conversation_context(
-        request, account, conversation, compose_form=compose_form, errors=errors
+        request,
+        account,
+        conversation,
+        compose_form=compose_form,
+        errors=errors,
+        collision=collision,
     )
-    return TemplateResponse(request, "web/workspace.html", context, status=INVALID)
+    status = CONFLICT if collision else INVALID
+    return TemplateResponse(request, "web/workspace.html", context, status=status)
 
 
 def _form_errors(form: Any, key: str) -> dict[str, list[str]]:
@@ -258,10 +284,33 @@ def compose(request: HttpRequest, account_id: int, display_id: int) -> HttpRespo
         if form.cleaned_data["mode"] == MODE_NOTE:
             check_add_note(user, conversation, form.cleaned_data["text"])
         else:
-            check_send_reply(user, conversation, form.cleaned_data["text"])
+            check_send_reply(
+                user,
+                conversation,
+                form.cleaned_data["text"],
+                expected_last_message_id=_seen(form, conversation),
+                send_anyway=form.cleaned_data["send_anyway"],
+            )
+    except ReplyCollision as exc:
+        message = gettext(
+            "A colleague replied to this customer while you were writing. Read their reply: "
+            "send yours anyway only if it adds something, or change your draft first."
+        )
+        return _invalid(
+            request, account, conversation, {"compose": [message]}, form, collision=exc.replies
+        )
     except ActionError as exc:
         return _invalid(request, account, conversation, {"compose": [exc.message]}, form)
     return _back(request, account, conversation)
+
+
+def _seen(form: ComposeForm, conversation: Conversation) -> int:
+    """The newest message the agent saw; a form without it (an old tab) saw nothing newer
+    than the customer's first message, so any reply since then counts as a collision."""
+    seen = form.cleaned_data.get("expected_last_message_id")
+    if seen is not None:
+        return seen
+    return conversation.messages.order_by("pk").values_list("pk", flat=True).first() or 0
 
 
 @login_required
@@ -369,6 +418,23 @@ def retry_delivery(
         raise Http404("No such message in this conversation")
     try:
         check_retry_delivery(user, message)
+    except ActionError as exc:
+        return _invalid(request, account, conversation, {"delivery": [exc.message]})
+    return _back(request, account, conversation)
+
+
+@login_required
+@require_POST
+def mark_sent(
+    request: HttpRequest, account_id: int, display_id: int, message_id: int
+) -> HttpResponse:
+    """An agent found an uncertain reply on the platform: it counts as sent."""
+    user, account, conversation = _load(request, account_id, display_id)
+    message = access_message(user, message_id)
+    if message.conversation_id != conversation.pk:
+        raise Http404("No such message in this conversation")
+    try:
+        check_mark_sent(user, message)
     except ActionError as exc:
         return _invalid(request, account, conversation, {"delivery": [exc.message]})
     return _back(request, account, conversation)

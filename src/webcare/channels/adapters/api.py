@@ -6,7 +6,10 @@ and `X-Webcare-Signature: sha256=<hex HMAC-SHA256 of the raw body with the inbox
 Optional extensions: `thread_id` (thread messages without a reply link), `from_brand` (the
 brand's own earlier post), `author.followers`, `author.verified`.
 
-Outbound: replies are POSTed as signed JSON to the inbox's `callback_url` setting.
+Outbound: replies are POSTed as signed JSON to the inbox's `callback_url` setting, each with
+its idempotency key in the `Idempotency-Key` header and the body. The contract (docs/api.md)
+asks the receiver to treat a repeated key as the same reply, so an interrupted send is simply
+sent again. 429 and 5xx are retried (after `Retry-After` when given), other 4xx fail at once.
 """
 
 import hashlib
@@ -20,10 +23,12 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from webcare.channels import http, ratelimits
 from webcare.channels.adapters.base import (
     Author,
     ChannelError,
     InboundMessage,
+    Lookup,
     PayloadError,
     SendResult,
 )
@@ -31,7 +36,7 @@ from webcare.conversations.models import Message
 from webcare.inboxes.models import Inbox
 
 SIGNATURE_HEADER = "X-Webcare-Signature"
-IDEMPOTENCY_HEADER = "X-Webcare-Idempotency-Key"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -128,6 +133,7 @@ def reply_payload(message: Message) -> dict[str, Any]:
     identity = message.conversation.contact.identities.filter(inbox=message.inbox).first()
     return {
         "id": f"webcare-{message.pk}",
+        "idempotency_key": str(message.idempotency_key),
         "conversation_id": message.conversation.display_id,
         "in_reply_to": message.in_reply_to.external_id if message.in_reply_to else None,
         "recipient": {
@@ -140,8 +146,49 @@ def reply_payload(message: Message) -> dict[str, Any]:
     }
 
 
+def _refusal(url: str, response: httpx.Response) -> ChannelError:
+    """The error for a non-2xx answer: 429 and 5xx are worth retrying, other 4xx are not."""
+    status = f"{response.status_code} {response.reason_phrase}".strip()
+    if response.status_code == 429:
+        return ChannelError(
+            f"{url} is rate limiting us ({status})",
+            permanent=False,
+            retry_at=ratelimits.reset_at(response.headers),
+            rate_limited=True,
+        )
+    if response.status_code >= 500:
+        # The integrator may have stored the reply before failing; the key makes a resend safe.
+        return ChannelError(
+            f"{url} answered {status}",
+            permanent=False,
+            retry_at=ratelimits.reset_at(response.headers),
+            maybe_sent=True,
+        )
+    return ChannelError(
+        f"{url} refused the reply: {status} {response.text[:300]}".strip(), permanent=True
+    )
+
+
+def _unreachable(url: str, exc: httpx.HTTPError) -> ChannelError:
+    """A network failure; once the request may have gone out, the reply may be posted."""
+    not_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    what = "did not answer in time" if isinstance(exc, httpx.TimeoutException) else "failed"
+    return ChannelError(
+        f"The connection to {url} {what} ({type(exc).__name__}: {exc})",
+        permanent=False,
+        maybe_sent=not not_sent,
+    )
+
+
 class CallbackSender:
     """POSTs replies to the integrator's callback URL, signed like its webhooks to us."""
+
+    # The documented contract: a repeated Idempotency-Key is the same reply (docs/api.md).
+    resend_is_safe = True
+
+    def lookup(self, inbox: Inbox, message: Message) -> Lookup:
+        """Not needed (a resend is safe by contract), so not offered to integrators."""
+        return Lookup.cannot_tell()
 
     def send(self, inbox: Inbox, message: Message) -> SendResult:
         url = inbox.setting("callback_url")
@@ -155,23 +202,16 @@ class CallbackSender:
         headers = {
             "Content-Type": "application/json",
             SIGNATURE_HEADER: sign(inbox.secret, body),
-            IDEMPOTENCY_HEADER: f"webcare-{message.pk}",
+            IDEMPOTENCY_HEADER: str(message.idempotency_key),
         }
         try:
-            response = httpx.post(
+            response = http.client().post(
                 str(url), content=body, headers=headers, timeout=settings.WEBCARE_HTTP_TIMEOUT
             )
         except httpx.HTTPError as exc:
-            raise ChannelError(f"Could not reach {url}: {exc}", permanent=False) from exc
-        if response.status_code == 429 or response.status_code >= 500:
-            raise ChannelError(
-                f"{url} answered {response.status_code}; will retry", permanent=False
-            )
-        if response.status_code >= 400:
-            raise ChannelError(
-                f"{url} refused the reply: {response.status_code} {response.text[:300]}",
-                permanent=True,
-            )
+            raise _unreachable(str(url), exc) from exc
+        if response.status_code >= 300:
+            raise _refusal(str(url), response)
         external_id = None
         if response.headers.get("content-type", "").startswith("application/json"):
             try:

@@ -56,11 +56,29 @@ class PayloadError(ValueError):
 
 
 class ChannelError(Exception):
-    """A send failed. `permanent` means retrying the same request cannot succeed."""
+    """A send failed. `permanent` means retrying the same request cannot succeed.
 
-    def __init__(self, message: str, *, permanent: bool) -> None:
+    For a temporary failure, `retry_at` is the earliest moment the platform will take the
+    request again (its rate-limit reset, Retry-After), and `maybe_sent` says the platform may
+    have posted the reply before the failure (a timeout or a dropped connection after the
+    request went out, a 5xx): resending blindly could post it twice. `rate_limited`: the
+    platform refused because we send too much (429), not because of this reply.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool,
+        retry_at: datetime | None = None,
+        maybe_sent: bool = False,
+        rate_limited: bool = False,
+    ) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.retry_at = retry_at
+        self.maybe_sent = maybe_sent
+        self.rate_limited = rate_limited
 
 
 @dataclass(frozen=True)
@@ -72,7 +90,43 @@ class TextLimit:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """The platform's answer to "do you already have this reply?" after an interrupted send.
+
+    `known` False: the platform cannot tell (no lookup, or the answer is not trustworthy).
+    Known and `found` None: the reply is not there, so sending it is safe.
+    """
+
+    known: bool
+    found: SendResult | None = None
+
+    @classmethod
+    def cannot_tell(cls) -> "Lookup":
+        return cls(known=False)
+
+    @classmethod
+    def absent(cls) -> "Lookup":
+        return cls(known=True)
+
+    @classmethod
+    def present(cls, result: SendResult) -> "Lookup":
+        return cls(known=True, found=result)
+
+
 class Sender(Protocol):
-    """Delivers one outbound reply to a platform."""
+    """Delivers one outbound reply to a platform.
+
+    Every send carries `message.idempotency_key`. `resend_is_safe` declares that the platform
+    treats a repeated key as the same reply (our generic API contract does), so an interrupted
+    send may simply be repeated. Otherwise `lookup` asks the platform whether the reply is
+    already there (by key, or by text where that is all it offers); a sender that cannot ask
+    returns `Lookup.cannot_tell()`, and a person decides (DeliveryStatus.UNCERTAIN).
+    `lookup` raises ChannelError like `send` when the platform cannot be reached.
+    """
+
+    resend_is_safe: bool
 
     def send(self, inbox: Inbox, message: Message) -> SendResult: ...
+
+    def lookup(self, inbox: Inbox, message: Message) -> Lookup: ...

@@ -194,6 +194,24 @@ def _merged(actor: str, data: dict[str, object], zone: str | None) -> str:
     }
 
 
+def _sent_anyway(actor: str, data: dict[str, object], zone: str | None) -> str:
+    return gettext("%(actor)s sent a reply anyway, after a colleague had already replied") % {
+        "actor": actor
+    }
+
+
+def _reply_marked_sent(actor: str, data: dict[str, object], zone: str | None) -> str:
+    return gettext("%(actor)s found the reply on the platform and marked it as sent") % {
+        "actor": actor
+    }
+
+
+def _reply_sent_again(actor: str, data: dict[str, object], zone: str | None) -> str:
+    return gettext("%(actor)s did not find the reply on the platform and sent it again") % {
+        "actor": actor
+    }
+
+
 ACTIVITY_SENTENCES: dict[str, Callable[[str, dict[str, object], str | None], str]] = {
     "assigned": lambda actor, data, zone: _assigned(actor, data),
     "status_changed": _status_changed,
@@ -202,6 +220,9 @@ ACTIVITY_SENTENCES: dict[str, Callable[[str, dict[str, object], str | None], str
     "label_removed": _label_removed,
     "reopened": _reopened,
     "merged": _merged,
+    "sent_anyway": _sent_anyway,
+    "reply_marked_sent": _reply_marked_sent,
+    "reply_sent_again": _reply_sent_again,
 }
 
 
