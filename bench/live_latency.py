@@ -248,6 +248,9 @@ async def _measure(
         additional_headers={"Cookie": f"sessionid={session}"},
         proxy=None,
         max_queue=None,
+        # A saturated server may answer a ping late; that is what we measure, not a reason
+        # to drop the socket (a browser would reconnect and refresh, losing the timing).
+        ping_interval=None,
     ) as ws:
         await ws.send(json.dumps({"type": "presence", "state": "hello"}))
         await ws.recv()  # our hello back: the socket is in its group

@@ -11,16 +11,15 @@ At the end, counted on the database's side for what came in and on the stand-in'
 what went out: every distinct event is stored once and processed, every reply reached the
 stand-in once (by idempotency key), and no reply is left queued or sending.
 
-Sizes: WEBCARE_CRASH_EVENTS (default 10,000) and WEBCARE_CRASH_REPLIES (default 1,000).
+Sizes: WEBCARE_CRASH_EVENTS (default 10,000) and WEBCARE_CRASH_REPLIES (default 1,000);
+WEBCARE_CRASH_KILL_EVERY="15-30" is the range of seconds between kills ("0": no kills, to
+measure the undisturbed rate).
 """
 
 import json
 import os
 import queue
 import random
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -33,7 +32,8 @@ import httpx
 import pytest
 from django.db import connection, connections
 
-from tests.conftest import _database_url, _free_port
+from tests.conftest import _free_port
+from tests.delivery.processes import Process, durable_env, wait_for_server
 from tests.factories import AccountFactory, InboxFactory, UserFactory
 from tests.standins.callback import Chaos, running_callback_standin
 from webcare.accounts.actions import create_token
@@ -45,6 +45,7 @@ from webcare.inboxes.actions import do_update_settings
 EVENTS = int(os.environ.get("WEBCARE_CRASH_EVENTS", "10000"))
 REPLIES = int(os.environ.get("WEBCARE_CRASH_REPLIES", "1000"))
 REDELIVERED = 0.10
+KILL_EVERY = [float(s) for s in os.environ.get("WEBCARE_CRASH_KILL_EVERY", "15-30").split("-")]
 THREAD_LENGTH = 4  # a customer post and three follow-ups, each answering the one before
 INBOUND_DRIVERS = 4
 REPLY_DRIVERS = 2
@@ -53,41 +54,6 @@ RUN_TIMEOUT = 1800.0
 SETTLE_TIMEOUT = 300.0
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("transactional_db")]
-
-
-class Process:
-    """One Webcare process we can SIGKILL and start again, its output kept in a log file."""
-
-    def __init__(self, name: str, args: list[str], env: dict[str, str], log: Path) -> None:
-        self.name = name
-        self.args = args
-        self.env = env
-        self.log = log
-        self.popen: subprocess.Popen[bytes] | None = None
-        self.kills = 0
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.popen = subprocess.Popen(
-                [sys.executable, "-m", "webcare", *self.args],
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-
-    def kill(self) -> None:
-        if self.popen is not None and self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGKILL)
-            self.popen.wait(timeout=30)
-            self.kills += 1
-
-    def stop(self) -> None:
-        if self.popen is not None and self.popen.poll() is None:
-            self.popen.kill()
-            self.popen.wait(timeout=30)
-
-    def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
 
 
 @dataclass
@@ -244,45 +210,17 @@ def drive_replies(run: Run, numbers: list[int], seed: int) -> None:
         connections.close_all()  # this thread's database connection (reply_exists)
 
 
-def wait_for_server(url: str, server: Process) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(f"{url}/login/", timeout=2)
-            return
-        except httpx.HTTPError:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"webcare serve did not come back:\n{server.tail()}") from None
-            time.sleep(0.2)
-
-
 def kill_at_random(run: Run, server: Process, worker: Process, rng: random.Random) -> None:
     """SIGKILL the server, the worker or both at random moments, and start them again."""
-    while not run.stop.wait(rng.uniform(4, 12)):
+    if KILL_EVERY == [0.0]:
+        return
+    while not run.stop.wait(rng.uniform(*KILL_EVERY)):
         victims = rng.choice([[server], [worker], [server, worker]])
         for victim in victims:
             victim.kill()
         run.stop.wait(rng.uniform(0.3, 2))
         for victim in victims:
             victim.start()
-
-
-@pytest.fixture
-def chaos_env(tmp_path: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "WEBCARE_ENV": "test",
-        "DATABASE_URL": _database_url(),
-        "WEBCARE_DATA_DIR": str(tmp_path),
-        "WEBCARE_TASK_BACKEND": "django_tasks_db.DatabaseBackend",
-        # Short enough for a test: a killed send is taken over after 8 s, retries within 2 s.
-        "WEBCARE_HTTP_TIMEOUT": "2",
-        "WEBCARE_DELIVERY_LEASE": "8",
-        "WEBCARE_DELIVERY_BACKOFF_BASE": "0.2",
-        "WEBCARE_DELIVERY_BACKOFF_MAX": "2",
-        "WEBCARE_DELIVERY_MAX_ATTEMPTS": "20",
-        "LOG_LEVEL": "WARNING",
-    }
 
 
 @dataclass
@@ -293,8 +231,9 @@ class Processes:
 
 
 @pytest.fixture
-def processes(chaos_env: dict[str, str], tmp_path: Path) -> Iterator[Processes]:
+def processes(tmp_path: Path) -> Iterator[Processes]:
     """`webcare serve` with its embedded worker, and a `webcare worker` beside it."""
+    chaos_env = durable_env(tmp_path)
     port = _free_port()
     server = Process(
         "serve", ["serve", "--no-migrate", "--port", str(port)], chaos_env, tmp_path / "serve.log"
@@ -357,7 +296,7 @@ def test_nothing_doubles_and_nothing_is_lost_when_processes_die(
         run.stop.set()
         killer.join()
         for process in (server, worker):
-            if process.popen is None or process.popen.poll() is not None:
+            if not process.running():
                 process.start()
         wait_for_server(run.base_url, server)
 
@@ -388,7 +327,7 @@ def test_nothing_doubles_and_nothing_is_lost_when_processes_die(
         assert run.errors == [], logs
         assert run.events_done == len(deliveries)
         assert run.replies_done == REPLIES
-        assert server.kills + worker.kills >= 3
+        assert server.kills + worker.kills >= (3 if KILL_EVERY != [0.0] else 0)
         assert settled(), f"replies still queued or sending\n{logs}"
 
         # In: every distinct event stored once, processed, and one message each.

@@ -40,7 +40,7 @@ def redis_db() -> Iterator[str]:
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
     try:
         client.ping()
-    except redis.ConnectionError:
+    except (redis.ConnectionError, redis.TimeoutError):
         message = "Redis is not running at 127.0.0.1:6379 (start it to run the scale-out test)."
         if os.environ.get("CI") == "true":
             pytest.fail(f"{message} CI=true requires it.")

@@ -136,9 +136,14 @@ class MessageOut(Schema):
         description="The customer's identity, or the colleague; null for the system."
     )
     delivery_status: str | None = Field(
-        description="For replies: queued, sent, delivered or failed; null otherwise."
+        description=(
+            "For replies: queued, sending, sent, delivered, failed, or uncertain (sending was "
+            "interrupted and a person decides: mark-sent or retry); null otherwise."
+        )
     )
-    delivery_error: str
+    delivery_error: str = Field(
+        description="Why the last attempt failed, in words; empty when nothing went wrong."
+    )
     activity: dict[str, Any] | None = Field(
         description="For kind=activity: the change, e.g. {verb: assigned, from, to}."
     )

@@ -116,7 +116,10 @@ TEMPLATES = [
 
 def _databases() -> dict:
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'webcare.sqlite3'}"
-    db = dj_database_url.parse(url, conn_max_age=0 if url.startswith("sqlite") else 60)
+    # No persistent connections: under ASGI every request runs its sync code in a thread of
+    # its own, so a kept connection outlives its thread and PostgreSQL runs out of clients
+    # under load ("too many clients", seen at 200 webhooks/s). Django's ASGI advice.
+    db = dj_database_url.parse(url, conn_max_age=0)
     if db["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers and one writer work at once; IMMEDIATE takes the write lock at
         # BEGIN so two writers queue on the timeout instead of failing on lock upgrade.

@@ -73,14 +73,30 @@ def send_replies_forever(stop: threading.Event, interval: float) -> None:
         outbox.wait_for_work(interval)
 
 
+_senders: list[threading.Thread] = []
+
+
 def start_senders(stop: threading.Event, interval: float) -> None:
     for number in range(settings.WEBCARE_DELIVERY_SENDERS):
-        threading.Thread(
+        thread = threading.Thread(
             target=send_replies_forever,
             args=(stop, interval),
             name=f"reply-sender-{number}",
             daemon=True,
-        ).start()
+        )
+        thread.start()
+        _senders.append(thread)
+
+
+def finish_sends() -> None:
+    """On shutdown (after `stop` is set), let each sender finish the reply it is sending.
+
+    A reply cut off mid-send is only taken over when its lease runs out, and on a channel that
+    cannot be asked it is parked for a person: a deploy should not cause that.
+    """
+    outbox.wake()
+    for thread in _senders:
+        thread.join(timeout=4 * settings.WEBCARE_HTTP_TIMEOUT)
 
 
 def uses_task_queue() -> bool:
@@ -115,3 +131,4 @@ def run_foreground(interval: float) -> None:
         worker.run()
     finally:
         stop.set()
+        finish_sends()

@@ -77,8 +77,15 @@ def due(now: datetime) -> QuerySet[Message]:
 
 
 def claim_next() -> Claim | None:
-    """Claim the reply that has waited longest, or None when nothing is due."""
-    return _claim(due(timezone.now()))
+    """Claim the reply that has waited longest, or None when nothing is due.
+
+    Looks before it claims: on SQLite the claim's transaction takes the database's one write
+    lock, which idle sender threads polling several times a second should not.
+    """
+    candidates = due(timezone.now())
+    if not candidates.exists():
+        return None
+    return _claim(candidates)
 
 
 def claim(message_id: int) -> Claim | None:

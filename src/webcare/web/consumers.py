@@ -6,6 +6,7 @@ event means and what presence looks like live in `conversations.live`; the brows
 """
 
 import secrets
+import time
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -18,6 +19,9 @@ from webcare.conversations import live
 
 # Close code for "not logged in or not a member": the browser stops reconnecting.
 FORBIDDEN = 4403
+# Channel layers drop a group membership after `group_expiry` (a day by default); a tab open
+# through a long shift renews its own on a heartbeat, well before that.
+REJOIN_SECONDS = 3600.0
 
 
 @database_sync_to_async
@@ -35,6 +39,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     group = ""
     socket_id = ""
     viewing: int | None = None
+    joined_at = 0.0
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -48,7 +53,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         live.note_server_loop()
         self.group = live.account_group(account_id)
         self.socket_id = secrets.token_urlsafe(8)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self._join()
 
     async def disconnect(self, code: int) -> None:
         if not self.group:
@@ -58,8 +63,16 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        if self.group and isinstance(content, dict) and content.get("type") == "presence":
+        if not self.group:
+            return
+        if time.monotonic() - self.joined_at > REJOIN_SECONDS:
+            await self._join()
+        if isinstance(content, dict) and content.get("type") == "presence":
             await self._relay(content)
+
+    async def _join(self) -> None:
+        self.joined_at = time.monotonic()
+        await self.channel_layer.group_add(self.group, self.channel_name)
 
     async def _relay(self, payload: dict[str, Any]) -> None:
         event = live.presence_event(self.scope["user"], self.socket_id, payload)

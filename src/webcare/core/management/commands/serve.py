@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from webcare.core.worker import start_embedded
+from webcare.core.worker import finish_sends, start_embedded
 
 
 class Command(BaseCommand):
@@ -43,3 +43,4 @@ class Command(BaseCommand):
         finally:
             if stop is not None:
                 stop.set()
+                finish_sends()

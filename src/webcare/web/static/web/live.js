@@ -156,6 +156,10 @@
 
   function pump() {
     if (inFlight || !pending.list) return;
+    if (!app()) {
+      pending = { list: false, conversation: false };
+      return;
+    }
     var wait = lastRefresh + REFRESH_GAP_MS - Date.now();
     if (wait > 0) {
       if (!refreshTimer) refreshTimer = setTimeout(function () { refreshTimer = null; pump(); }, wait);
@@ -257,6 +261,11 @@
   function replace(old, fresh) {
     if (busy(old) || old.innerHTML === fresh.innerHTML) return;
     var copy = document.importNode(fresh, true);
+    // The presence line is ours, not the server's: keep the node, so screen readers do not
+    // hear it announced again on every update.
+    var line = old.querySelector("[data-presence]");
+    var slot = copy.querySelector("[data-presence]");
+    if (line && slot) slot.replaceWith(line);
     old.replaceWith(copy);
     if (window.htmx) window.htmx.process(copy);
   }
