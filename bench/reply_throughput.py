@@ -9,6 +9,9 @@ it measures what the system sustains end to end, not how fast replies are queued
 
 `--latency` makes the stand-in answer that many seconds late, as a real platform does (X and
 Meta take 100s of milliseconds); the worker's sender threads are what keep the rate up then.
+`--drain` measures the worker alone: all replies are queued first, with no worker running,
+then `webcare worker` starts, and the clock runs from the first reply the stand-in accepts to
+the last.
 
 Prints details, then as the last line a JSON object {"replies", "seconds", "per_s"}.
 """
@@ -21,6 +24,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import django
@@ -130,6 +134,43 @@ def wait_for_accepted(stand_in: CallbackStandIn, count: int, timeout: float) -> 
         time.sleep(0.02)
 
 
+@dataclass
+class Bench:
+    url: str
+    token: str
+    targets: list[tuple[int, int]]
+    args: argparse.Namespace
+    stand_in: CallbackStandIn
+    processes: list[subprocess.Popen[bytes]]
+    data_dir: Path
+
+
+def sustain(bench: Bench) -> tuple[float, float]:
+    """Post while the worker sends; seconds from the first POST to the last acceptance."""
+    args = bench.args
+    post_replies(bench.url, bench.token, bench.targets, range(WARMUP), args.clients)
+    wait_for_accepted(bench.stand_in, WARMUP, 120)
+    started = time.perf_counter()
+    numbers = range(WARMUP, WARMUP + args.replies)
+    post_replies(bench.url, bench.token, bench.targets, numbers, args.clients)
+    posted = time.perf_counter() - started
+    wait_for_accepted(bench.stand_in, WARMUP + args.replies, 600)
+    return posted, time.perf_counter() - started
+
+
+def drain(bench: Bench) -> tuple[float, float]:
+    """Queue everything with no worker running, then time the worker from the first reply the
+    stand-in accepts to the last."""
+    args = bench.args
+    started = time.perf_counter()
+    post_replies(bench.url, bench.token, bench.targets, range(args.replies), args.clients)
+    posted = time.perf_counter() - started
+    bench.processes.append(start(["worker"], bench.data_dir / "reply-worker.log"))
+    wait_for_accepted(bench.stand_in, args.replies, 600)
+    moments = [accepted.at for accepted in bench.stand_in.accepted.values()]
+    return posted, max(moments) - min(moments)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--replies", type=int, default=1000)
@@ -138,6 +179,9 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.0, help="stand-in answer delay, s")
     parser.add_argument(
         "--embedded", action="store_true", help="one `webcare serve` with its embedded worker"
+    )
+    parser.add_argument(
+        "--drain", action="store_true", help="queue every reply first, then time the worker"
     )
     args = parser.parse_args()
     data_dir = Path(os.environ.get("WEBCARE_DATA_DIR", ROOT / "var" / "bench"))
@@ -157,17 +201,12 @@ def main() -> None:
                 [*serve] if args.embedded else [*serve, "--no-worker"], data_dir / "reply-serve.log"
             )
         ]
-        if not args.embedded:
+        if not args.embedded and not args.drain:
             processes.append(start(["worker"], data_dir / "reply-worker.log"))
         try:
             wait_until_up(url)
-            post_replies(url, token, targets, range(WARMUP), args.clients)
-            wait_for_accepted(stand_in, WARMUP, 120)
-            started = time.perf_counter()
-            post_replies(url, token, targets, range(WARMUP, WARMUP + args.replies), args.clients)
-            posted = time.perf_counter() - started
-            wait_for_accepted(stand_in, WARMUP + args.replies, 600)
-            seconds = time.perf_counter() - started
+            bench = Bench(url, token, targets, args, stand_in, processes, data_dir)
+            posted, seconds = drain(bench) if args.drain else sustain(bench)
         finally:
             for process in processes:
                 process.terminate()
@@ -179,6 +218,7 @@ def main() -> None:
             {
                 "database": connection.vendor,
                 "worker": "embedded" if args.embedded else "separate",
+                "measured": "worker alone (queued first)" if args.drain else "API to platform",
                 "sender_threads": int(os.environ.get("WEBCARE_DELIVERY_SENDERS", "4")),
                 "clients": args.clients,
                 "latency_s": args.latency,

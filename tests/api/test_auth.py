@@ -127,6 +127,7 @@ def test_openapi_lists_paths_and_bearer_scheme(db: None) -> None:
         "/api/v1/conversations/{conversation_id}/labels/{name}",
         "/api/v1/conversations/{conversation_id}/notes",
         "/api/v1/messages/{message_id}/retry",
+        "/api/v1/messages/{message_id}/mark-sent",
         "/api/v1/me",
         "/api/v1/inboxes",
     }
@@ -157,15 +158,19 @@ def test_docs_page_loads_without_external_urls(webcare_server: str) -> None:
 def test_docs_render_in_a_browser_without_leaving_the_server(webcare_server: str) -> None:
     requested: list[str] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"))
+        browser = playwright.chromium.launch(
+            executable_path=shutil.which("chromium"),
+            headless=True,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         page = browser.new_page()
         page.on("request", lambda request: requested.append(request.url))
         page.goto(f"{webcare_server}/api/docs")
-        page.locator(".opblock").nth(11).wait_for()  # all twelve operations rendered
+        page.locator(".opblock").nth(12).wait_for()  # all thirteen operations rendered
         operations = page.locator(".opblock").count()
         title = page.locator(".info .title").inner_text()
         browser.close()
 
-    assert operations == 12
+    assert operations == 13
     assert "Webcare API" in title
     assert [url for url in requested if not url.startswith(webcare_server)] == []

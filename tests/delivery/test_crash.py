@@ -169,8 +169,8 @@ def send_reply(client: httpx.Client, run: Run, number: int, rng: random.Random) 
             continue
         conversation = rng.choice(candidates)
         detail = api(client, run, "GET", f"/api/v1/conversations/{conversation}")
-        if detail.status_code != 200:
-            continue
+        if detail.status_code != 200 or not detail.json()["messages"]:
+            continue  # merged into another meanwhile: its messages moved there
         newest = detail.json()["messages"][-1]["id"]
         body = {
             "text": reply_text(number),

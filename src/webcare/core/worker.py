@@ -13,7 +13,7 @@ import socket
 import threading
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django_tasks import task_backends
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.management.commands.db_worker import Worker
@@ -60,17 +60,23 @@ def send_replies_forever(stop: threading.Event, interval: float) -> None:
     The broad except is the thread's boundary: a sender thread that died would leave replies
     queued with nobody sending them. The reply it held stays `sending` and is taken over when
     its lease runs out, so nothing is lost by carrying on.
+
+    The thread keeps its database connection between polls (close_old_connections would,
+    with CONN_MAX_AGE 0, open a new PostgreSQL connection several times a second) and drops
+    it only after an error, in case the connection is what broke.
     """
-    while not stop.is_set():
-        close_old_connections()
-        try:
-            while not stop.is_set() and deliver_next():
-                pass
-        except Exception:
-            logger.exception("reply.sender_error")
-            stop.wait(SENDER_ERROR_PAUSE_SECONDS)
-        close_old_connections()
-        outbox.wait_for_work(interval)
+    try:
+        while not stop.is_set():
+            try:
+                while not stop.is_set() and deliver_next():
+                    pass
+            except Exception:
+                logger.exception("reply.sender_error")
+                connection.close()
+                stop.wait(SENDER_ERROR_PAUSE_SECONDS)
+            outbox.wait_for_work(interval)
+    finally:
+        connection.close()
 
 
 _senders: list[threading.Thread] = []
