@@ -1,7 +1,6 @@
 """Bearer tokens, /me and /inboxes, and the OpenAPI document and docs page."""
 
 import re
-import shutil
 from io import StringIO
 
 import httpx
@@ -11,6 +10,7 @@ from django.test import Client
 from playwright.sync_api import sync_playwright
 
 from tests.api.conftest import bearer_client
+from tests.browser import launch_chromium
 from tests.factories import AccountFactory, InboxFactory, UserFactory
 from webcare.accounts.actions import do_add_user
 from webcare.accounts.models import Account, Role, User
@@ -158,11 +158,7 @@ def test_docs_page_loads_without_external_urls(webcare_server: str) -> None:
 def test_docs_render_in_a_browser_without_leaving_the_server(webcare_server: str) -> None:
     requested: list[str] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=shutil.which("chromium"),
-            headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch_chromium(playwright)
         page = browser.new_page()
         page.on("request", lambda request: requested.append(request.url))
         page.goto(f"{webcare_server}/api/docs")

@@ -16,6 +16,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests.browser import launch_chromium
 from tests.conftest import WebhookClient, message_payload
 from webcare.accounts.models import Account, User
 from webcare.channels.adapters.api import SIGNATURE_HEADER, sign
@@ -67,11 +68,7 @@ def scene(account: Account, api_inbox: Inbox, agent_anna: User, lead_lars: User)
 @pytest.fixture
 def browser(scene: Scene, webcare_server: str) -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch_chromium(playwright)
         yield browser
         browser.close()
 

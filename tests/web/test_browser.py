@@ -15,6 +15,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests.browser import launch_chromium
 from tests.conftest import WebhookClient, message_payload
 from tests.factories import TeamFactory, UserFactory
 from webcare.accounts.models import Account, User
@@ -194,11 +195,7 @@ def scene(
 @pytest.fixture
 def browser(scene: Scene, webcare_server: str) -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch_chromium(playwright)
         yield browser
         browser.close()
 
