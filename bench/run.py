@@ -5,6 +5,8 @@
 2. Needs-reply latency with 100,000 conversations: a real `webcare serve` answers the API list
    and the inbox page; p50/p95 over repeated requests, against the login page measured in the
    same run as the baseline (so a noisy machine shows up in both).
+3. Promises on that desk: due-time arithmetic in business hours, and the worker's sweep over
+   33,000 overdue conversations (a backlog pass, and a quiet pass once caught up).
 
 Each phase runs in its own process with its own DATABASE_URL, as production would.
 """
@@ -168,6 +170,12 @@ def bench_inbox(env: dict[str, str], conversations: int, requests: int) -> dict[
         server.wait(timeout=10)
 
 
+def bench_promises(env: dict[str, str]) -> dict[str, object]:
+    """Due-time arithmetic and the promises sweep, on the database bench_inbox seeded."""
+    out = _run([sys.executable, str(ROOT / "bench" / "sweep_promises.py")], env)
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     cpuinfo = Path("/proc/cpuinfo")
@@ -208,6 +216,7 @@ def main() -> None:
             else _fresh_postgres(args.pg_url, "webcare_bench_inbox")
         )
         row["inbox"] = bench_inbox(_env(url, VAR / backend), args.conversations, args.requests)
+        row["promises"] = bench_promises(_env(url, VAR / backend))
         results[backend] = row
         print(json.dumps({backend: row}, indent=2))
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ from webcare.conversations.models import (  # noqa: E402
     DeliveryStatus,
     Direction,
     Message,
+    ReplyState,
     Status,
 )
 from webcare.inboxes.models import Inbox, InboxKind  # noqa: E402
@@ -83,6 +84,8 @@ def seed(n: int, account_name: str) -> None:
                         kind="public_thread",
                         status=Status.OPEN if waiting[i] else Status.RESOLVED,
                         waiting_since=times[i] if waiting[i] else None,
+                        # The inbox's default promise: an answer within the hour.
+                        response_due_at=times[i] + timedelta(hours=1) if waiting[i] else None,
                         last_activity_at=times[i],
                         message_count=1,
                         external_thread_id=f"bench-{offset + i}",
@@ -103,6 +106,11 @@ def seed(n: int, account_name: str) -> None:
                         public=True,
                         created_at=times[i],
                         delivery_status=DeliveryStatus.NONE,
+                        # Every customer message is accounted for: waiting, or settled.
+                        reply_state=(
+                            ReplyState.WAITING if waiting[i] else ReplyState.NO_REPLY_NEEDED
+                        ),
+                        no_reply_reason="" if waiting[i] else "answered_elsewhere",
                     )
                     for i, conv in enumerate(conversations)
                 ]

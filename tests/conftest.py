@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -117,17 +118,18 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def webcare_server(
-    django_db_setup: None, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+@pytest.fixture
+def webcare_server(transactional_db: None, tmp_path: Path) -> Iterator[str]:
     """A real `webcare serve` (uvicorn, ASGI) on the test database; yields its base URL.
 
-    Tests that use it need `transactional_db`, so what they write is committed and visible
-    to the server process.
+    One per test, on `transactional_db` so what the test writes is committed and visible to
+    the server. It is stopped before the database is flushed: a server that outlived its test
+    would go on sweeping and sending in the next test's data, and on PostgreSQL its
+    transactions can deadlock the flush's TRUNCATE, which then leaves rows behind.
     """
     port = _free_port()
-    data_dir = tmp_path_factory.mktemp("server")
+    data_dir = tmp_path / "server"
+    data_dir.mkdir()
     env = {
         **os.environ,
         "WEBCARE_ENV": "test",
@@ -156,5 +158,16 @@ def webcare_server(
             time.sleep(0.2)
     yield url
     process.terminate()
-    process.wait(timeout=10)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
     log.close()
+
+
+def logged_in(user: User) -> Client:
+    """A Django test client with `user`'s session."""
+    client = Client()
+    client.force_login(user)
+    return client

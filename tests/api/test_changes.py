@@ -117,12 +117,35 @@ def test_changes_to_another_accounts_conversation_are_404(
 
 
 def test_status_change_is_recorded(anna_api: Client, conversation: Conversation) -> None:
-    response = post(anna_api, conversation, "status", {"status": "resolved"})
+    response = post(
+        anna_api, conversation, "status", {"status": "resolved", "no_reply_reason": "spam"}
+    )
 
     assert response.status_code == 200
     assert response.json()["status"] == "resolved"
     (entry,) = activities(anna_api, conversation)
-    assert entry["activity"] == {"verb": "status_changed", "from": "open", "to": "resolved"}
+    assert entry["activity"] == {
+        "verb": "status_changed",
+        "from": "open",
+        "to": "resolved",
+        "no_reply_needed": {"count": 1, "reason": "spam"},
+    }
+
+
+def test_resolving_while_the_customer_waits_is_409(
+    anna_api: Client, conversation: Conversation
+) -> None:
+    response = post(anna_api, conversation, "status", {"status": "resolved"})
+    pending = post(anna_api, conversation, "status", {"status": "pending"})
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "error": "1 customer message is still waiting for an answer. Reply first, or say why "
+        "no reply is needed (no_reply_reason).",
+        "field": "no_reply_reason",
+    }
+    assert pending.status_code == 409
+    assert activities(anna_api, conversation) == []
 
 
 def test_snooze_needs_a_future_time(anna_api: Client, conversation: Conversation) -> None:

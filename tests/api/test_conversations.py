@@ -64,6 +64,12 @@ def test_list_item_has_the_summary_fields(anna_api: Client, webhook: WebhookClie
             "message_count": 1,
             "waiting_since": "2026-11-23T08:00:00Z",
             "last_activity_at": "2026-11-23T08:00:00Z",
+            # The API inbox promises a first answer within 60 minutes, around the clock.
+            "response_due_at": "2026-11-23T09:00:00Z",
+            "resolution_due_at": None,
+            "escalated_at": None,
+            "skipped_at": None,
+            "proactive": False,
             "preview": {
                 "text": "Slagboom dicht",
                 "direction": "inbound",
@@ -122,7 +128,7 @@ def test_resolved_conversation_is_not_in_needs_reply(
 ) -> None:
     done = ingest(webhook, "m1", author_id="c1")
     waiting = ingest(webhook, "m2", author_id="c2")
-    do_change_status(agent_anna, done, Status.RESOLVED)
+    do_change_status(agent_anna, done, Status.RESOLVED, no_reply_reason="thanks_only")
 
     body = anna_api.get("/api/v1/conversations?view=needs_reply").json()
 
@@ -263,6 +269,11 @@ def test_detail_has_the_timeline(anna_api: Client, webhook: WebhookClient) -> No
         "delivery_status": None,
         "delivery_error": "",
         "activity": None,
+        "reply_state": "waiting",
+        "answered_by": None,
+        "no_reply_reason": None,
+        "moderation": None,
+        "moderation_reason": None,
     }
     assert second["in_reply_to"] == first["id"]
     assert second["text"] == "Tweede"

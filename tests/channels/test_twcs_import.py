@@ -28,6 +28,7 @@ from webcare.channels.importers.twcs import (
     import_twcs,
 )
 from webcare.channels.models import EventState, RawInboundEvent
+from webcare.conversations.escalation import sweep
 from webcare.conversations.models import Conversation, DeliveryStatus, Direction, Message
 from webcare.inboxes.models import Inbox
 
@@ -115,6 +116,19 @@ def test_rows_out_of_order_form_one_conversation(imported: ImportSummary) -> Non
     assert Message.objects.get(external_id="12").in_reply_to.external_id == "11"
     assert conversation.external_thread_id == "10"
     assert conversation.waiting_since == datetime.fromisoformat("2017-10-30T10:20:00+00:00")
+
+
+def test_an_archive_inbox_promises_nothing_so_old_tweets_never_escalate(
+    imported: ImportSummary,
+) -> None:
+    waiting = Message.objects.get(external_id="12").conversation
+
+    result = sweep()
+
+    waiting.refresh_from_db()
+    assert waiting.waiting_since is not None
+    assert (waiting.response_due_at, waiting.escalated_at) == (None, None)
+    assert result.escalated == 0
 
 
 def test_parents_are_ingested_before_children_so_nothing_is_merged(

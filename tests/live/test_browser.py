@@ -9,14 +9,13 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.browser import launch_chromium
+from tests.browser import launch_chromium, shoot
 from tests.conftest import WebhookClient, message_payload
 from webcare.accounts.models import Account, User
 from webcare.channels.adapters.api import SIGNATURE_HEADER, sign
@@ -25,7 +24,6 @@ from webcare.inboxes.models import Inbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 VIEWPORT = {"width": 1400, "height": 900}
 WAIT_MS = 20_000  # generous: two browsers and a server share a small machine
 DRAFT = "Hoi Marloes, ik kijk even met de centrale mee. Wat is je kenteken"
@@ -99,11 +97,6 @@ def post_webhook(server: str, scene: Scene, payload: dict[str, object]) -> None:
     assert response.status_code == 200, response.text
 
 
-def shoot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
 def test_lars_sees_anna_typing_and_a_new_message_arrives_without_a_reload(
     scene: Scene, webcare_server: str, browser: Browser
 ) -> None:
@@ -115,7 +108,9 @@ def test_lars_sees_anna_typing_and_a_new_message_arrives_without_a_reload(
     presence = lars.locator("[data-presence]")
     row = lars.locator(f"#row-{conversation.pk}")
 
-    expect(presence).to_have_text("Anna is viewing")
+    # Both tabs must load and open their sockets first; on a loaded CI machine that alone
+    # can take more than the default five seconds.
+    expect(presence).to_have_text("Anna is viewing", timeout=20_000)
     anna.locator("#reply-text").click()
     anna.keyboard.type(DRAFT)
     expect(presence).to_have_text("Anna is typing…")

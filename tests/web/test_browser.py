@@ -9,13 +9,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.browser import launch_chromium
+from tests.browser import launch_chromium, log_in, shoot
 from tests.conftest import WebhookClient, message_payload
 from tests.factories import TeamFactory, UserFactory
 from webcare.accounts.models import Account, User
@@ -33,7 +32,6 @@ from webcare.inboxes.models import Inbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 VIEWPORT = {"width": 1400, "height": 900}
 BRAND = Author(external_id="brand-1", handle="ParkeerCentraal", name="Parkeer Centraal")
 MARLOES = Author(
@@ -206,19 +204,6 @@ def page(browser: Browser) -> Iterator[Page]:
     page = context.new_page()
     yield page
     context.close()
-
-
-def log_in(page: Page, server: str, username: str) -> None:
-    page.goto(f"{server}/login/")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill("secret-pass-1")
-    page.locator("#id_password").press("Enter")
-    page.wait_for_url(re.compile(r"/a/\d+/conversations/"))
-
-
-def shoot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def test_agent_answers_the_longest_waiting_customer_with_the_keyboard_only(

@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from tests.conftest import WebhookClient, message_payload
+from tests.conftest import WebhookClient, logged_in, message_payload
 from tests.factories import AccountFactory, InboxFactory, TeamFactory, UserFactory
 from webcare.accounts.actions import do_add_user
 from webcare.accounts.models import Account, User
@@ -37,12 +37,6 @@ def customer_post(inbox: Inbox, external_id: str, text: str, minutes_ago: int, *
         **kwargs,
     )
     return receive_message(inbox, msg)[0]
-
-
-def logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def conversation_url(account: Account, conversation: Conversation, suffix: str = "") -> str:
@@ -216,7 +210,8 @@ def test_actions_write_activity_entries(
     client.post(url + "labels/", {"names": "slagboom, klacht"})
     client.post(url + "labels/remove/", {"name": "klacht"})
     client.post(url + "status/", {"status": "snoozed", "snoozed_until": until})
-    client.post(url + "status/", {"status": "resolved"})
+    refused = client.post(url + "status/", {"status": "resolved"})
+    client.post(url + "status/", {"status": "resolved", "no_reply_reason": "answered_elsewhere"})
     html = client.get(url).content.decode()
     conversation.refresh_from_db()
 
@@ -243,7 +238,13 @@ def test_actions_write_activity_entries(
     assert "Anna added the labels slagboom, klacht" in html
     assert "Anna removed the label klacht" in html
     assert "Anna snoozed this until" in html
-    assert "Anna resolved this conversation" in html
+    # The customer still waited: resolving without saying why is refused, with the reason kept.
+    assert refused.status_code == 422
+    assert "A customer message is still waiting" in refused.content.decode()
+    assert (
+        "Anna resolved this conversation; 1 message needed no reply: "
+        "Answered elsewhere (phone, e-mail, DM)" in html
+    )
 
 
 def test_snooze_without_a_moment_is_refused(

@@ -106,3 +106,15 @@ def member_inboxes(user: User, account_id: int | None = None) -> QuerySet[Inbox]
     if account_id is not None:
         inboxes = inboxes.filter(account_id=account_id)
     return inboxes.order_by("account_id", "name", "pk")
+
+
+def access_membership(user: User, account_id: int) -> Membership:
+    """The user's own membership of an account (availability, capacity); 404 outside it."""
+    membership = (
+        Membership.objects.select_related("account")
+        .filter(user=user, account_id=account_id)
+        .first()
+    )
+    if membership is None:
+        raise Http404("No such account")
+    return membership

@@ -1,13 +1,17 @@
 """Writes to people, roles and API tokens."""
 
 import hashlib
+import logging
 import secrets
 
 from django.db import transaction
 from django.utils import timezone
 
-from webcare.accounts.models import Account, ApiToken, Membership, Role, Team, User
+from webcare.accounts.models import Account, ApiToken, Availability, Membership, Role, Team, User
+from webcare.conversations import assignment
 from webcare.core.errors import ActionError
+
+logger = logging.getLogger(__name__)
 
 TOKEN_PREFIX = "wc_"  # noqa: S105 (a visible prefix, not a secret)
 
@@ -81,4 +85,106 @@ def do_add_team(account: Account, name: str, members: list[User]) -> Team:
         raise ActionError("A team needs a name.", field="name")
     team, _ = Team.objects.get_or_create(account=account, name=name)
     team.members.add(*members)
+    return team
+
+
+# A person's own cap on open conversations; above this round-robin stops being a queue.
+MAX_CAPACITY = 100
+
+
+def _check_availability(availability: str) -> None:
+    if availability not in Availability.values:
+        raise ActionError(
+            f"Unknown availability {availability!r}; use one of {', '.join(Availability.values)}.",
+            field="availability",
+        )
+
+
+def _check_capacity(capacity: int) -> None:
+    if isinstance(capacity, bool) or not isinstance(capacity, int):
+        raise ActionError("capacity must be a whole number.", field="capacity")
+    if not 0 <= capacity <= MAX_CAPACITY:
+        raise ActionError(
+            f"capacity must be between 0 and {MAX_CAPACITY}; got {capacity}.", field="capacity"
+        )
+
+
+@transaction.atomic
+def check_set_availability(
+    membership: Membership, availability: str, capacity: int | None = None
+) -> Membership:
+    """Availability and, when given, capacity at once: both valid, or neither changes."""
+    _check_availability(availability)
+    if capacity is not None:
+        _check_capacity(capacity)
+    # Availability first: someone going offline is not first filled up to a new capacity.
+    do_set_availability(membership, availability)
+    if capacity is not None:
+        do_set_capacity(membership, capacity)
+    return membership
+
+
+@transaction.atomic
+def do_set_availability(membership: Membership, availability: str) -> Membership:
+    """Say whether round-robin may hand this person new conversations in this account.
+
+    Online takes up waiting conversations at once (up to capacity); away keeps what one has
+    and gets nothing new; offline hands one's open conversations back to their teams, so no
+    customer waits on someone who has gone home.
+    """
+    _check_availability(availability)
+    previous = membership.availability
+    if previous == availability:
+        return membership
+    # Routing locks first (teams, then memberships), the order every routing path takes.
+    assignment.lock_routing(membership)
+    membership.availability = availability
+    membership.save(update_fields=["availability"])
+    logger.info(
+        "membership.availability_changed",
+        extra={
+            "account_id": membership.account_id,
+            "user_id": membership.user_id,
+            "from": previous,
+            "to": availability,
+        },
+    )
+    if availability == Availability.OFFLINE:
+        assignment.return_to_team(membership)
+    elif availability == Availability.ONLINE:
+        assignment.fill_capacity(membership)
+    return membership
+
+
+@transaction.atomic
+def do_set_capacity(membership: Membership, capacity: int) -> Membership:
+    """How many open conversations round-robin may give this person at most.
+
+    Lowering it takes nothing away (they finish what they have); raising it fills the new
+    room straight away when they are online.
+    """
+    _check_capacity(capacity)
+    if membership.capacity == capacity:
+        return membership
+    assignment.lock_routing(membership)
+    membership.capacity = capacity
+    membership.save(update_fields=["capacity"])
+    logger.info(
+        "membership.capacity_changed",
+        extra={
+            "account_id": membership.account_id,
+            "user_id": membership.user_id,
+            "capacity": capacity,
+        },
+    )
+    if membership.availability == Availability.ONLINE:
+        assignment.fill_capacity(membership)
+    return membership
+
+
+def do_set_auto_assign(team: Team, auto_assign: bool) -> Team:
+    """Switch round-robin for the team's inboxes on or off (new conversations from then on)."""
+    if team.auto_assign != auto_assign:
+        team.auto_assign = auto_assign
+        team.save(update_fields=["auto_assign"])
     return team

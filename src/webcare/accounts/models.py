@@ -42,12 +42,30 @@ class Role(models.TextChoices):
     AGENT = "agent", _("Agent")
 
 
+class Availability(models.TextChoices):
+    """Whether automatic assignment may hand someone new conversations."""
+
+    ONLINE = "online", _("Online")
+    AWAY = "away", _("Away")
+    OFFLINE = "offline", _("Offline")
+
+
 class Membership(models.Model):
-    """A user's role in one account; no membership, no access (404, not 403)."""
+    """A user's role in one account; no membership, no access (404, not 403).
+
+    `availability` and `capacity` steer round-robin assignment within a team: only online
+    people below their capacity (open conversations assigned to them) get new ones, the one
+    assigned longest ago (`last_assigned_at`) first.
+    """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.AGENT)
+    availability = models.CharField(
+        max_length=10, choices=Availability.choices, default=Availability.OFFLINE
+    )
+    capacity = models.PositiveSmallIntegerField(default=10)
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -55,6 +73,10 @@ class Membership(models.Model):
             models.UniqueConstraint(fields=["user", "account"], name="membership_unique"),
             models.CheckConstraint(
                 condition=models.Q(role__in=Role.values), name="membership_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(availability__in=Availability.values),
+                name="membership_availability_valid",
             ),
         ]
 
@@ -68,6 +90,8 @@ class Team(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="teams")
     name = models.CharField(max_length=80)
     members = models.ManyToManyField(User, related_name="teams", blank=True)
+    # Hand new conversations of the team's inboxes round-robin to its online members.
+    auto_assign = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name"]
@@ -90,3 +114,39 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class NotificationKind(models.TextChoices):
+    SLA_WARNING = "sla_warning", _("Response due soon")
+    ESCALATED = "escalated", _("Escalated")
+    SKIPPED = "skipped", _("Skipped message")
+    ASSIGNED = "assigned", _("Assigned to you")
+
+
+class Notification(models.Model):
+    """Something one person should know about one conversation; read when they open it."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    conversation = models.ForeignKey(
+        "conversations.Conversation", on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    text = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["user", "read_at", "-created_at"], name="notification_inbox"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=NotificationKind.values),
+                name="notification_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user} on {self.conversation_id}"

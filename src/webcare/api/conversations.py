@@ -30,6 +30,7 @@ from webcare.api.schemas import (
     ConversationQuery,
     LabelsIn,
     MessageOut,
+    NoReplyIn,
     PriorityIn,
     ReplyIn,
     StatusIn,
@@ -41,7 +42,9 @@ from webcare.conversations.actions import (
     check_change_status,
     check_remove_label,
     check_set_priority,
+    check_settle_no_reply,
     do_assign,
+    do_take_up,
 )
 from webcare.conversations.models import Conversation, Message
 from webcare.conversations.selectors import (
@@ -51,6 +54,7 @@ from webcare.conversations.selectors import (
     page,
     timeline,
 )
+from webcare.core.errors import ActionError
 from webcare.replies.actions import ReplyCollision, check_send_reply
 
 router = Router(tags=["conversations"])
@@ -118,6 +122,7 @@ def send_reply(request: HttpRequest, conversation_id: int, payload: ReplyIn) -> 
             payload.text,
             expected_last_message_id=payload.expected_last_message_id,
             send_anyway=payload.send_anyway,
+            private_reply=payload.private,
         )
     except ReplyCollision as exc:
         replies = timeline(conversation).filter(pk__in=[reply.pk for reply in exc.replies])
@@ -169,7 +174,40 @@ def assign(request: HttpRequest, conversation_id: int, payload: AssignmentIn) ->
 def change_status(request: HttpRequest, conversation_id: int, payload: StatusIn) -> dict[str, Any]:
     user = actor(request)
     conversation = access_conversation(user, conversation_id)
-    check_change_status(user, conversation, payload.status, payload.snoozed_until)
+    check_change_status(
+        user, conversation, payload.status, payload.snoozed_until, payload.no_reply_reason or ""
+    )
+    return _summary(user, conversation_id)
+
+
+@router.post(
+    "/{conversation_id}/no-reply-needed",
+    response={200: ConversationOut, **ERRORS},
+    summary="Settle waiting customer messages that need no reply",
+)
+def no_reply_needed(
+    request: HttpRequest, conversation_id: int, payload: NoReplyIn
+) -> dict[str, Any]:
+    """Take waiting customer messages out of Needs reply with a reason (all of them, or the
+    ones named); 409 when a named message is not waiting or nobody waits."""
+    user = actor(request)
+    conversation = access_conversation(user, conversation_id)
+    check_settle_no_reply(user, conversation, payload.messages, payload.reason)
+    return _summary(user, conversation_id)
+
+
+@router.post(
+    "/{conversation_id}/take-up",
+    response={200: ConversationOut, **ERRORS},
+    summary="Take up a post found by listening",
+)
+def take_up(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+    """Move a proactive conversation into Needs reply, assigned to you if nobody has it;
+    409 when it is no longer proactive (a colleague or the customer was first)."""
+    user = actor(request)
+    conversation = access_conversation(user, conversation_id)
+    if not do_take_up(user, conversation):
+        raise ActionError("This conversation is not (or no longer) in Listening.", status=409)
     return _summary(user, conversation_id)
 
 

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from webcare.api import conversations, me, messages
+from webcare.api import availability, conversations, drafts, me, messages, team
 from webcare.api.auth import TokenAuth
 from webcare.core.errors import ActionError
 
@@ -35,8 +35,11 @@ api = NinjaAPI(
 )
 
 api.add_router("/v1/conversations", conversations.router)
+api.add_router("/v1/conversations", drafts.router)
 api.add_router("/v1/messages", messages.router)
 api.add_router("/v1", me.router)
+api.add_router("/v1", availability.router)
+api.add_router("/v1", team.router)
 
 # Where ninja puts a request part before the field's own path.
 _SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}

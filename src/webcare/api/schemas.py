@@ -10,11 +10,11 @@ from typing import Any, Literal
 from ninja import Field, Schema
 
 from webcare.accounts.models import User
-from webcare.conversations.models import Message, Status
+from webcare.conversations.models import Message, ModerationReason, NoReplyReason, Status
 from webcare.conversations.selectors import MAX_LIMIT
 from webcare.inboxes.models import Inbox
 
-View = Literal["needs_reply", "mine", "unassigned", "all"]
+View = Literal["needs_reply", "mine", "unassigned", "escalated", "listening", "all"]
 
 
 class ErrorOut(Schema):
@@ -81,6 +81,23 @@ class ConversationOut(Schema):
         description="When the oldest unanswered customer message was posted; null: nobody waits."
     )
     last_activity_at: datetime
+    response_due_at: datetime | None = Field(
+        description="When the waiting customer must have an answer (the inbox's target, "
+        "counted in its business hours); null: nobody waits or no target."
+    )
+    resolution_due_at: datetime | None = Field(
+        description="When the conversation must be resolved; null: no target or resolved."
+    )
+    escalated_at: datetime | None = Field(
+        description="When a missed target escalated it to the team leads; null: not escalated."
+    )
+    skipped_at: datetime | None = Field(
+        description="When the skipped alarm went: overdue while newer messages were answered."
+    )
+    proactive: bool = Field(
+        description="Found by listening (names the brand without addressing it) and not taken "
+        "up: in the listening view, not in needs_reply. POST .../take-up, or reply, to take it."
+    )
     preview: PreviewOut | None
 
 
@@ -93,8 +110,9 @@ class ConversationPage(Schema):
 class ConversationQuery(Schema):
     view: View = Field(
         "needs_reply",
-        description="needs_reply (longest waiting first), mine, unassigned or all "
-        "(the last three newest activity first).",
+        description="needs_reply (longest waiting first), mine, unassigned, escalated "
+        "(longest escalated first), listening (posts found by listening, not taken up) or all "
+        "(mine, unassigned, listening and all: newest activity first).",
     )
     account: int | None = Field(None, description="Only this account; default: all of yours.")
     inbox: int | None = Field(None, description="Only this inbox.")
@@ -147,6 +165,41 @@ class MessageOut(Schema):
     activity: dict[str, Any] | None = Field(
         description="For kind=activity: the change, e.g. {verb: assigned, from, to}."
     )
+    reply_state: str | None = Field(
+        description="For customer messages: waiting, answered (see answered_by) or "
+        "no_reply_needed (see no_reply_reason); null for everything else."
+    )
+    answered_by: int | None = Field(description="The id of the reply that answered it.")
+    no_reply_reason: str | None = Field(
+        description="Why an agent said it needs no reply: " + ", ".join(NoReplyReason.values)
+    )
+    moderation: str | None = Field(
+        description="A public comment the team hid or deleted on the platform: hidden or "
+        "deleted; null while it is visible."
+    )
+    moderation_reason: str | None = Field(
+        description="Why it was hidden or deleted: " + ", ".join(ModerationReason.values)
+    )
+
+    @staticmethod
+    def resolve_moderation(message: Message) -> str | None:
+        return message.moderation or None
+
+    @staticmethod
+    def resolve_moderation_reason(message: Message) -> str | None:
+        return message.moderation_reason or None
+
+    @staticmethod
+    def resolve_reply_state(message: Message) -> str | None:
+        return message.reply_state or None
+
+    @staticmethod
+    def resolve_answered_by(message: Message) -> int | None:
+        return message.answered_by_id
+
+    @staticmethod
+    def resolve_no_reply_reason(message: Message) -> str | None:
+        return message.no_reply_reason or None
 
     @staticmethod
     def resolve_in_reply_to(message: Message) -> int | None:
@@ -206,6 +259,11 @@ class ReplyIn(Schema):
         False,
         description="Send even though a colleague replied since: an explicit, audited override.",
     )
+    private: bool = Field(
+        False,
+        description="Facebook and Instagram: answer the customer's public comment with a "
+        "private message (once per comment, within 7 days of it) instead of in public.",
+    )
 
 
 class AssignmentIn(Schema):
@@ -221,6 +279,18 @@ class StatusIn(Schema):
     status: Status
     snoozed_until: datetime | None = Field(
         None, description="Required with status snoozed: a future time with a time zone."
+    )
+    no_reply_reason: NoReplyReason | None = Field(
+        None,
+        description="Required to leave `open` while customers still wait (else 409): why "
+        "their messages need no reply; recorded on each of them.",
+    )
+
+
+class NoReplyIn(Schema):
+    reason: NoReplyReason = Field(description="Why no reply is needed.")
+    messages: list[int] | None = Field(
+        None, description="The waiting customer messages to settle; default: all of them."
     )
 
 
@@ -270,3 +340,10 @@ class InboxOut(Schema):
     @staticmethod
     def resolve_account(inbox: Inbox) -> int:
         return inbox.account_id
+
+
+class ModerationIn(Schema):
+    reason: str = Field(
+        "",
+        description="Why (required to hide or delete): " + ", ".join(ModerationReason.values),
+    )

@@ -16,7 +16,8 @@ _PUBLIC = {
 }
 _PRIVATE = {
     InboxKind.X: TextLimit(10000),
-    InboxKind.FACEBOOK: TextLimit(2000),
+    # Messenger: "less than 2000 characters" (platforms.md §0).
+    InboxKind.FACEBOOK: TextLimit(1999),
     InboxKind.INSTAGRAM: TextLimit(1000, "bytes"),
     InboxKind.WHATSAPP: TextLimit(4096),
 }

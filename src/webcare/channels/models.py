@@ -41,3 +41,25 @@ class RawInboundEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}:{self.dedupe_key} ({self.state})"
+
+
+class ConnectorState(models.Model):
+    """What a connector remembers between runs, and what its health page shows.
+
+    `cursor` is where polling resumes (X: the newest post id seen), advanced only after
+    everything up to it is stored, so a crash re-reads rather than skips. `rate_limited_until`
+    is the platform's reset: no request goes out before it. `lease_until` keeps two workers
+    from polling the same inbox at once.
+    """
+
+    inbox = models.OneToOneField(Inbox, on_delete=models.CASCADE, related_name="connector_state")
+    cursor = models.JSONField(default=dict, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    rate_limited_until = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.inbox}: {self.cursor}"

@@ -5,9 +5,11 @@ is adding an adapter module and a line below (docs/adding-a-channel.md).
 """
 
 from collections.abc import Callable
+from typing import Protocol
 
-from webcare.channels.adapters import api, sandbox, twcs
+from webcare.channels.adapters import api, facebook, instagram, sandbox, twcs, whatsapp, x
 from webcare.channels.adapters.base import ChannelError, InboundMessage, Sender
+from webcare.conversations.models import Message
 from webcare.inboxes.models import Inbox, InboxKind
 
 Parser = Callable[[bytes], list[InboundMessage]]
@@ -17,11 +19,19 @@ PARSERS: dict[str, Parser] = {
     "api": api.parse,
     "demo": api.parse,
     twcs.SOURCE: twcs.parse,
+    x.SOURCE: x.parse,
+    whatsapp.SOURCE: whatsapp.parse,
+    facebook.SOURCE: facebook.parse,
+    instagram.SOURCE: instagram.parse,
 }
 
 # Inbox kind -> sender for inboxes connected to the real platform.
 SENDERS: dict[str, Sender] = {
     InboxKind.API: api.CallbackSender(),
+    InboxKind.X: x.XSender(),
+    InboxKind.WHATSAPP: whatsapp.WhatsAppSender(),
+    InboxKind.FACEBOOK: facebook.FacebookSender(),
+    InboxKind.INSTAGRAM: instagram.InstagramSender(),
 }
 
 SANDBOX = sandbox.SandboxSender()
@@ -53,3 +63,43 @@ def sender_for(inbox: Inbox) -> Sender:
             "this inbox is not a sandbox, so the reply was not sent.",
             permanent=True,
         ) from None
+
+
+# Inbox kind -> a call that proves the credentials work; returns what it found.
+CONNECTION_CHECKS: dict[str, Callable[[Inbox], str]] = {
+    InboxKind.X: x.check_connection,
+    InboxKind.FACEBOOK: facebook.check_connection,
+    InboxKind.INSTAGRAM: instagram.check_connection,
+}
+
+
+def check_connection(inbox: Inbox) -> str:
+    """Try the inbox's credentials against its platform; raises ChannelError when they fail."""
+    if is_sandboxed(inbox):
+        return "This inbox is a sandbox: replies are recorded here and not posted anywhere."
+    check = CONNECTION_CHECKS.get(inbox.kind)
+    if check is None:
+        return f"There is no connection test for {inbox.get_kind_display()} inboxes yet."
+    return check(inbox)
+
+
+class Moderator(Protocol):
+    """Hides and deletes a customer's public comment on its platform."""
+
+    def hide(self, inbox: Inbox, message: Message, *, hidden: bool) -> None: ...
+
+    def delete(self, inbox: Inbox, message: Message) -> None: ...
+
+
+# Inbox kind -> moderation of public comments (conversations/moderation.py).
+MODERATORS: dict[str, Moderator] = {
+    InboxKind.FACEBOOK: facebook.CommentModerator(),
+    InboxKind.INSTAGRAM: instagram.CommentModerator(),
+}
+
+
+def moderator_for(inbox: Inbox) -> Moderator | None:
+    """None where comments cannot be moderated (other kinds, and sandboxes)."""
+    if is_sandboxed(inbox):
+        return None
+    return MODERATORS.get(inbox.kind)

@@ -187,6 +187,9 @@ TASKS = {
 
 # Replies to platforms time out rather than hang a worker.
 WEBCARE_HTTP_TIMEOUT = float(os.environ.get("WEBCARE_HTTP_TIMEOUT", "10"))
+# How often polled channels (X mentions) are read. X allows 300 mention reads per user per
+# 15 minutes, one per 3 s; 15 s leaves room for catch-up pages.
+WEBCARE_POLL_SECONDS = float(os.environ.get("WEBCARE_POLL_SECONDS", "15"))
 
 # The reply outbox (replies/outbox.py). A temporary failure (5xx, network, 429) is retried
 # after base * 2^(attempt-1) seconds with jitter, at most `max` apart, and never before the

@@ -18,6 +18,7 @@ from webcare.channels.adapters.base import InboundMessage
 from webcare.channels.models import RawInboundEvent
 from webcare.contacts.actions import upsert_identity
 from webcare.contacts.models import ContactIdentity
+from webcare.conversations import accounting, assignment, listening, promises
 from webcare.conversations.live import conversation_changed
 from webcare.conversations.models import (
     Conversation,
@@ -28,6 +29,7 @@ from webcare.conversations.models import (
     Message,
     MessageKind,
     Priority,
+    ReplyState,
     Status,
 )
 from webcare.core.errors import ActionError
@@ -54,7 +56,13 @@ def _dm_thread_key(author_id: str) -> str:
 
 
 def _create_conversation(
-    inbox: Inbox, identity: ContactIdentity, kind: str, thread_id: str, at: datetime
+    inbox: Inbox,
+    identity: ContactIdentity,
+    kind: str,
+    thread_id: str,
+    at: datetime,
+    *,
+    proactive: bool = False,
 ) -> Conversation:
     return Conversation.objects.create(
         account_id=inbox.account_id,
@@ -64,6 +72,7 @@ def _create_conversation(
         kind=kind,
         external_thread_id=thread_id,
         last_activity_at=at,
+        proactive=proactive,
     )
 
 
@@ -115,6 +124,16 @@ def _new_thread_key(inbox: Inbox, msg: InboundMessage, identity: ContactIdentity
     return msg.external_id
 
 
+def _reply_state(msg: InboundMessage, unprompted: bool) -> dict[str, object]:
+    """The reply-state columns a new message starts with: ours have none, a customer's
+    waits, and a post found by listening is settled as unprompted (conversations/listening.py)."""
+    if msg.from_brand:
+        return {"reply_state": ReplyState.NONE}
+    if unprompted:
+        return listening.unprompted_state()
+    return {"reply_state": ReplyState.WAITING}
+
+
 def receive_message(
     inbox: Inbox, msg: InboundMessage, raw_event: RawInboundEvent | None = None
 ) -> tuple[Message, bool]:
@@ -156,10 +175,26 @@ def _receive_new(inbox: Inbox, msg: InboundMessage, raw_event: RawInboundEvent |
             _conversation_kind(inbox, msg.public),
             _new_thread_key(inbox, msg, identity),
             msg.created_at,
+            proactive=msg.unprompted,
         )
-    elif not conversation.external_thread_id and not msg.in_reply_to and msg.public:
+        if not conversation.proactive:
+            assignment.route_new_conversation(conversation)
+    else:
+        # Serialise with status changes (do_change_status locks the same row): either they
+        # see this message waiting, or it sees their status and reopens the conversation.
+        conversation.status = (
+            Conversation.objects.select_for_update()
+            .values_list("status", flat=True)
+            .get(pk=conversation.pk)
+        )
+    if not conversation.external_thread_id and not msg.in_reply_to and msg.public:
         conversation.external_thread_id = msg.external_id
         conversation.save(update_fields=["external_thread_id"])
+    unprompted = conversation.proactive and msg.unprompted and not msg.from_brand
+    # The customer addressed us after all: an ordinary conversation from now on.
+    woken = conversation.proactive and not unprompted and not msg.from_brand
+    if woken:
+        listening.end_proactive(conversation)
 
     message = Message.objects.create(
         account_id=inbox.account_id,
@@ -176,6 +211,7 @@ def _receive_new(inbox: Inbox, msg: InboundMessage, raw_event: RawInboundEvent |
         created_at=msg.created_at,
         delivery_status=DeliveryStatus.DELIVERED if msg.from_brand else DeliveryStatus.NONE,
         raw_event=raw_event,
+        **_reply_state(msg, unprompted),
     )
     for child in children:
         child.in_reply_to = message
@@ -183,9 +219,16 @@ def _receive_new(inbox: Inbox, msg: InboundMessage, raw_event: RawInboundEvent |
         if child.conversation_id != conversation.pk:
             merge_conversations(child.conversation, into=conversation)
 
-    if not msg.from_brand and conversation.status != Status.OPEN:
+    if not msg.from_brand and not unprompted and conversation.status != Status.OPEN:
         _reopen(conversation)
-    refresh_conversation_state(conversation)
+    if conversation.inbox_id == inbox.pk:
+        conversation.inbox = inbox  # spares refresh a query for the inbox's promises
+    # A customer message that arrives after our last reply (nearly all of them) changes no
+    # other message's state, so the full recount is only needed when something could.
+    settle = (
+        msg.from_brand or woken or bool(children) or accounting.answered_after(conversation, msg)
+    )
+    refresh_conversation_state(conversation, settle=settle, status_is_current=True)
     conversation_changed(conversation, "message")
     logger.debug(
         "message.received",
@@ -194,14 +237,12 @@ def _receive_new(inbox: Inbox, msg: InboundMessage, raw_event: RawInboundEvent |
     return message
 
 
-def _reopen(conversation: Conversation) -> None:
+def _reopen(conversation: Conversation, by: str = "customer") -> None:
     previous = conversation.status
     conversation.status = Status.OPEN
     conversation.snoozed_until = None
     conversation.save(update_fields=["status", "snoozed_until"])
-    record_activity(
-        conversation, None, "reopened", {"from": previous, "to": Status.OPEN, "by": "customer"}
-    )
+    record_activity(conversation, None, "reopened", {"from": previous, "to": Status.OPEN, "by": by})
 
 
 def merge_conversations(source: Conversation, *, into: Conversation) -> None:
@@ -227,14 +268,23 @@ def merge_conversations(source: Conversation, *, into: Conversation) -> None:
     conversation_changed(source, "merged")
 
 
-def refresh_conversation_state(conversation: Conversation) -> None:
-    """Recompute the denormalised columns from the messages themselves.
+def refresh_conversation_state(
+    conversation: Conversation, *, settle: bool = True, status_is_current: bool = False
+) -> None:
+    """Recompute the denormalised columns, and the customer messages' reply states.
 
     Derived rather than incremented so that late, out-of-order and merged messages always
-    leave the right answer: waiting_since is the oldest customer message after the brand's
-    newest reply that did not fail (nor may have failed: `uncertain`). Three queries: this
-    runs for every ingested message.
+    leave the right answer: a customer message is answered by our first reply at or after it
+    that did not fail (nor may have failed: `uncertain`), unless an agent settled it as
+    needing no reply; waiting_since is the oldest one still waiting. A conversation with a
+    waiting customer is always open: if a reply fails after it was resolved, it reopens.
+
+    `settle=False` skips recounting the reply states, for a caller that knows none changed;
+    `status_is_current` says the caller holds the row lock and `conversation.status` is the
+    database's, so it need not be read again.
     """
+    if settle:
+        accounting.settle_answers(conversation)
     is_message = Q(kind=MessageKind.MESSAGE)
     is_reply = (
         is_message
@@ -243,31 +293,61 @@ def refresh_conversation_state(conversation: Conversation) -> None:
     )
     totals = Message.objects.filter(conversation=conversation).aggregate(
         first_reply=Min("created_at", filter=is_reply),
-        last_reply=Max("created_at", filter=is_reply),
         count=Count("pk", filter=is_message),
         last_activity=Max("created_at"),
+        waiting_since=Min(
+            "created_at",
+            filter=Q(direction=Direction.INBOUND, reply_state=ReplyState.WAITING),
+        ),
+        first_inbound=Min("created_at", filter=Q(direction=Direction.INBOUND)),
     )
     messages = Message.objects.filter(is_message, conversation=conversation)
-    unanswered = messages.filter(direction=Direction.INBOUND)
-    if totals["last_reply"] is not None:
-        unanswered = unanswered.filter(created_at__gt=totals["last_reply"])
 
-    conversation.waiting_since = unanswered.aggregate(at=Min("created_at"))["at"]
+    conversation.waiting_since = totals["waiting_since"]
     conversation.first_response_at = totals["first_reply"]
     conversation.message_count = totals["count"]
     conversation.last_message_id = (
         messages.order_by("-created_at", "-pk").values_list("pk", flat=True).first()
     )
     conversation.last_activity_at = totals["last_activity"] or conversation.last_activity_at
-    conversation.save(
-        update_fields=[
-            "waiting_since",
-            "first_response_at",
-            "message_count",
-            "last_message",
-            "last_activity_at",
-        ]
+    due = promises.due_times(
+        conversation.inbox,
+        waiting_since=conversation.waiting_since,
+        first_response_at=conversation.first_response_at,
+        first_customer_message_at=totals["first_inbound"],
+        resolved=conversation.status == Status.RESOLVED,
     )
+    fields = [
+        "waiting_since",
+        "first_response_at",
+        "message_count",
+        "last_message",
+        "last_activity_at",
+        "response_due_at",
+        "resolution_due_at",
+    ]
+    if due.response != conversation.response_due_at:
+        # A new wait (or none): the warning and the skipped alarm were about the old one.
+        # Written only then, so an older copy never undoes what the sweep just recorded.
+        conversation.sla_warned_at = None
+        conversation.skipped_at = None
+        fields += ["sla_warned_at", "skipped_at"]
+    conversation.response_due_at = due.response
+    conversation.resolution_due_at = due.resolution
+    conversation.save(update_fields=fields)
+    if conversation.waiting_since is not None and conversation.merged_into_id is None:
+        # Read the status in the database, not the caller's copy: a reply that failed after
+        # a colleague resolved the conversation must bring it back.
+        previous = (
+            conversation.status
+            if status_is_current
+            else Conversation.objects.filter(pk=conversation.pk)
+            .values_list("status", flat=True)
+            .first()
+        )
+        if previous in (Status.RESOLVED, Status.PENDING):
+            conversation.status = previous
+            _reopen(conversation, by="system")
 
 
 def record_activity(
@@ -319,18 +399,78 @@ def do_assign(
 
 @transaction.atomic
 def do_change_status(
-    actor: User, conversation: Conversation, status: str, snoozed_until: datetime | None = None
+    actor: User,
+    conversation: Conversation,
+    status: str,
+    snoozed_until: datetime | None = None,
+    no_reply_reason: str = "",
 ) -> None:
+    """Change the status; leaving `open` settles the waiting customer messages first.
+
+    Nothing leaves Needs reply unanswered without a reason: when customers are still waiting,
+    the change needs `no_reply_reason`, which is recorded on each of their messages.
+    """
+    # Lock the conversation so a customer message arriving now is either settled with the
+    # others or reopens the conversation after us, never silently closed.
+    Conversation.objects.select_for_update().filter(pk=conversation.pk).values_list("pk").get()
     previous = conversation.status
+    settled = 0
+    if status in (Status.RESOLVED, Status.PENDING):
+        # Snoozing defers the answer and stays in Needs reply; these two say it is done.
+        waiting = accounting.waiting_messages(conversation)
+        if waiting and not no_reply_reason:
+            raise accounting.StillWaiting(waiting)
+        if waiting:
+            settled = accounting.settle_no_reply(actor, waiting, no_reply_reason)
     conversation.status = status
     conversation.snoozed_until = snoozed_until if status == Status.SNOOZED else None
     conversation.save(update_fields=["status", "snoozed_until"])
     data: dict[str, Any] = {"from": previous, "to": status}
     if snoozed_until:
         data["until"] = snoozed_until.isoformat()
+    if settled:
+        data["no_reply_needed"] = {"count": settled, "reason": no_reply_reason}
+    if status == Status.RESOLVED:
+        conversation.escalated_at = None
+        conversation.save(update_fields=["escalated_at"])
     entry = record_activity(conversation, actor, "status_changed", data)
     _touch(conversation, entry.created_at)
+    refresh_conversation_state(conversation)
     conversation_changed(conversation, "status")
+    if status == Status.RESOLVED and previous != Status.RESOLVED:
+        assignment.after_resolved(conversation)
+
+
+@transaction.atomic
+def do_settle_no_reply(
+    actor: User, conversation: Conversation, messages: list[Message], reason: str
+) -> int:
+    """Take customer messages out of Needs reply with a reason; the timeline records it."""
+    Conversation.objects.select_for_update().filter(pk=conversation.pk).values_list("pk").get()
+    count = accounting.settle_no_reply(actor, messages, reason)
+    if count:
+        entry = record_activity(
+            conversation,
+            actor,
+            "no_reply_needed",
+            {"messages": [m.pk for m in messages], "reason": reason, "count": count},
+        )
+        _touch(conversation, entry.created_at)
+        refresh_conversation_state(conversation)
+        conversation_changed(conversation, "accounting")
+    return count
+
+
+@transaction.atomic
+def do_unsettle(actor: User, message: Message) -> None:
+    """'Needs a reply after all': the message goes back to Needs reply (or stays answered)."""
+    conversation = message.conversation
+    Conversation.objects.select_for_update().filter(pk=conversation.pk).values_list("pk").get()
+    if accounting.unsettle(message):
+        entry = record_activity(conversation, actor, "needs_reply_again", {"message": message.pk})
+        _touch(conversation, entry.created_at)
+        refresh_conversation_state(conversation)
+        conversation_changed(conversation, "accounting")
 
 
 @transaction.atomic
@@ -399,8 +539,14 @@ LABEL_NAME_MAX = Label._meta.get_field("name").max_length or 50
 
 
 def check_change_status(
-    actor: User, conversation: Conversation, status: str, snoozed_until: datetime | None = None
+    actor: User,
+    conversation: Conversation,
+    status: str,
+    snoozed_until: datetime | None = None,
+    no_reply_reason: str = "",
 ) -> None:
+    if no_reply_reason:
+        accounting.check_reason(no_reply_reason)
     if status not in Status.values:
         raise ActionError(
             f"Unknown status {status!r}; use one of {', '.join(Status.values)}.", field="status"
@@ -424,7 +570,37 @@ def check_change_status(
             raise ActionError("snoozed_until must be in the future.", field="snoozed_until")
     elif snoozed_until is not None:
         raise ActionError("snoozed_until only goes with status snoozed.", field="snoozed_until")
-    do_change_status(actor, conversation, status, snoozed_until)
+    do_change_status(actor, conversation, status, snoozed_until, no_reply_reason)
+
+
+def check_settle_no_reply(
+    actor: User, conversation: Conversation, message_ids: list[int] | None, reason: str
+) -> int:
+    """Settle the named customer messages (all waiting ones when `message_ids` is None)."""
+    accounting.check_reason(reason)
+    waiting = accounting.waiting_messages(conversation)
+    if message_ids is None:
+        chosen = waiting
+    else:
+        by_id = {m.pk: m for m in waiting}
+        unknown = [pk for pk in message_ids if pk not in by_id]
+        if unknown:
+            raise ActionError(
+                f"Message {unknown[0]} is not a waiting customer message of conversation "
+                f"#{conversation.display_id}.",
+                status=409,
+                field="messages",
+            )
+        chosen = [by_id[pk] for pk in message_ids]
+    if not chosen:
+        raise ActionError("No customer is waiting in this conversation.", status=409)
+    return do_settle_no_reply(actor, conversation, chosen, reason)
+
+
+def check_unsettle(actor: User, message: Message) -> None:
+    if message.reply_state != ReplyState.NO_REPLY_NEEDED:
+        raise ActionError("Only a message marked 'no reply needed' can be put back.", status=409)
+    do_unsettle(actor, message)
 
 
 def check_set_priority(actor: User, conversation: Conversation, priority: int) -> None:
@@ -474,3 +650,23 @@ def do_create_label(account: Account, name: str, color: str = "") -> Label:
         label.color = color
         label.save(update_fields=["color"])
     return label
+
+
+@transaction.atomic
+def do_take_up(actor: User, conversation: Conversation) -> bool:
+    """An agent takes up a post found by listening: it joins Needs reply, assigned to them.
+
+    Returns False when it was no longer proactive (a colleague or the customer was first).
+    """
+    Conversation.objects.select_for_update().filter(pk=conversation.pk).values_list("pk").get()
+    if not listening.end_proactive(conversation):
+        return False
+    if conversation.assignee_id is None:
+        conversation.assignee = actor
+        Conversation.objects.filter(pk=conversation.pk).update(assignee=actor)
+    assignment.route_new_conversation(conversation)
+    refresh_conversation_state(conversation)
+    record_activity(conversation, actor, "taken_up", {})
+    conversation_changed(conversation, "status")
+    logger.info("conversation.taken_up", extra={"conversation_id": conversation.pk})
+    return True

@@ -93,6 +93,18 @@ class Conversation(models.Model):
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged"
     )
+    # Response-time promises (inboxes/business_hours.py): when the waiting customer must have
+    # an answer, when the conversation must be resolved, and what the SLA sweep has done.
+    response_due_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    sla_warned_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    # Set by the sweep when the waiting message is overdue while newer ones in the inbox
+    # were answered: the signature of a message that scrolled away.
+    skipped_at = models.DateTimeField(null=True, blank=True)
+    # Found by listening (a post that names the brand without addressing it) and not taken up
+    # yet: shown in the Listening view, never in Needs reply (conversations/listening.py).
+    proactive = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -129,6 +141,33 @@ class Conversation(models.Model):
             ),
             models.Index(fields=["account", "-last_activity_at"], name="conv_activity"),
             models.Index(fields=["contact", "-last_activity_at"], name="conv_contact"),
+            # The promises sweep's questions (conversations/escalation.py), each on the rows
+            # it has not acted on yet, so a quiet pass reads next to nothing.
+            models.Index(
+                fields=["inbox", "response_due_at"],
+                condition=Q(response_due_at__isnull=False, sla_warned_at__isnull=True),
+                name="conv_due_unwarned",
+            ),
+            models.Index(
+                fields=["inbox", "response_due_at"],
+                condition=Q(response_due_at__isnull=False, escalated_at__isnull=True),
+                name="conv_due_unescalated",
+            ),
+            models.Index(
+                fields=["inbox", "resolution_due_at"],
+                condition=Q(resolution_due_at__isnull=False, escalated_at__isnull=True),
+                name="conv_resolution_unescalated",
+            ),
+            models.Index(
+                fields=["inbox", "response_due_at"],
+                condition=Q(response_due_at__isnull=False, skipped_at__isnull=True),
+                name="conv_due_unflagged",
+            ),
+            models.Index(
+                fields=["account", "escalated_at"],
+                condition=Q(escalated_at__isnull=False),
+                name="conv_escalated",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -161,6 +200,53 @@ class DeliveryStatus(models.TextChoices):
     DELIVERED = "delivered", _("Delivered")
     FAILED = "failed", _("Failed")
     UNCERTAIN = "uncertain", _("Maybe sent")
+
+
+class ReplyState(models.TextChoices):
+    """Where a customer message stands; every one ends in exactly one of these.
+
+    answered: a reply of ours (or the brand's own post) after it that did not fail;
+    no_reply_needed: an agent said so, with a reason; waiting: neither, yet.
+    Our own messages, notes and activity entries have no reply state ("").
+    """
+
+    NONE = "", _("Not applicable")
+    WAITING = "waiting", _("Waiting")
+    ANSWERED = "answered", _("Answered")
+    NO_REPLY_NEEDED = "no_reply_needed", _("No reply needed")
+
+
+class NoReplyReason(models.TextChoices):
+    THANKS_ONLY = "thanks_only", _("Only a thank-you")
+    SPAM = "spam", _("Spam")
+    ANSWERED_ELSEWHERE = "answered_elsewhere", _("Answered elsewhere (phone, e-mail, DM)")
+    DUPLICATE = "duplicate", _("Duplicate of another message")
+    NOT_FOR_US = "not_for_us", _("Not meant for us")
+    NO_QUESTION = "no_question", _("No question or complaint in it")
+    # Set by the system, never chosen by an agent: a post found by a listening query (it
+    # names the brand without addressing it) stays out of Needs reply until someone takes it up.
+    UNPROMPTED = "unprompted", _("Found by listening; not taken up")
+
+
+# The reasons an agent can give (UNPROMPTED is the system's).
+AGENT_REASONS = [
+    choice for choice in NoReplyReason.choices if choice[0] != NoReplyReason.UNPROMPTED
+]
+
+
+class Moderation(models.TextChoices):
+    """What the team did to a customer's public comment on the platform (moderation.py)."""
+
+    NONE = "", _("Visible")
+    HIDDEN = "hidden", _("Hidden")
+    DELETED = "deleted", _("Deleted")
+
+
+class ModerationReason(models.TextChoices):
+    SPAM = "spam", _("Spam")
+    ABUSE = "abuse", _("Abuse or insults")
+    PERSONAL_DATA = "personal_data", _("Personal data in public")
+    OFF_TOPIC = "off_topic", _("Off topic")
 
 
 class Message(models.Model):
@@ -215,6 +301,30 @@ class Message(models.Model):
     delivery_attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     activity = models.JSONField(null=True, blank=True)
+    # Needs-reply accounting of a customer message (ReplyState); conversations.accounting.
+    reply_state = models.CharField(
+        max_length=16, choices=ReplyState.choices, default=ReplyState.NONE, blank=True
+    )
+    answered_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="answers"
+    )
+    no_reply_reason = models.CharField(
+        max_length=20, choices=NoReplyReason.choices, blank=True, default=""
+    )
+    settled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="settled_messages",
+    )
+    settled_at = models.DateTimeField(null=True, blank=True)
+    # A public comment hidden or deleted on the platform, and why; the timeline's activity
+    # entries say who did it and when (conversations/moderation.py).
+    moderation = models.CharField(max_length=10, choices=Moderation.choices, blank=True, default="")
+    moderation_reason = models.CharField(
+        max_length=20, choices=ModerationReason.choices, blank=True, default=""
+    )
     raw_event = models.ForeignKey(
         "webcare_channels.RawInboundEvent",
         null=True,
@@ -251,6 +361,24 @@ class Message(models.Model):
                 | ~Q(delivery_status=DeliveryStatus.NONE),
                 name="message_reply_has_delivery",
             ),
+            # Customer messages, and only they, carry a reply state; each state its evidence.
+            models.CheckConstraint(
+                condition=Q(direction=Direction.INBOUND, reply_state__in=ReplyState.values[1:])
+                | Q(~Q(direction=Direction.INBOUND), reply_state=""),
+                name="message_reply_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reply_state=ReplyState.ANSWERED) | Q(answered_by__isnull=False),
+                name="message_answered_names_reply",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(reply_state=ReplyState.NO_REPLY_NEEDED)
+                    & Q(no_reply_reason__in=NoReplyReason.values)
+                )
+                | (~Q(reply_state=ReplyState.NO_REPLY_NEEDED) & Q(no_reply_reason="")),
+                name="message_no_reply_has_reason",
+            ),
             # An outbox entry always knows its key and when the worker may take it next.
             models.CheckConstraint(
                 condition=~Q(delivery_status__in=["queued", "sending"])
@@ -262,6 +390,13 @@ class Message(models.Model):
             models.Index(fields=["conversation", "created_at"], name="message_timeline"),
             models.Index(fields=["inbox", "in_reply_to_external_id"], name="message_parent_link"),
             models.Index(fields=["account", "delivery_status"], name="message_delivery"),
+            models.Index(fields=["conversation", "reply_state"], name="message_reply_state"),
+            # The skipped alarm: the newest answered customer message of an inbox.
+            models.Index(
+                fields=["inbox", "created_at"],
+                condition=Q(direction="inbound", reply_state="answered"),
+                name="message_inbox_answered",
+            ),
             # The outbox worker's query: replies due to be sent or whose claim ran out.
             models.Index(
                 fields=["delivery_status", "next_attempt_at"],

@@ -17,10 +17,17 @@ from django.utils.dateparse import parse_datetime
 
 from webcare.accounts.models import Team, User
 from webcare.contacts.models import ContactIdentity
-from webcare.conversations.models import Conversation, Label, Message, MessageKind, Status
+from webcare.conversations.models import (
+    Conversation,
+    Direction,
+    Label,
+    Message,
+    MessageKind,
+    Status,
+)
 from webcare.core.errors import ActionError
 
-VIEWS = ("needs_reply", "mine", "unassigned", "all")
+VIEWS = ("needs_reply", "mine", "unassigned", "escalated", "listening", "all")
 MAX_LIMIT = 500
 
 
@@ -40,11 +47,17 @@ class ConversationFilter:
 
 def _view_filter(view: str, user: User) -> Q:
     if view == "needs_reply":
-        return Q(status=Status.OPEN, waiting_since__isnull=False)
+        # Snoozed ones with a waiting customer stay: snoozing defers an answer, never drops it.
+        return Q(status__in=[Status.OPEN, Status.SNOOZED], waiting_since__isnull=False)
     if view == "mine":
         return Q(assignee=user) & ~Q(status=Status.RESOLVED)
     if view == "unassigned":
-        return Q(assignee__isnull=True, status=Status.OPEN)
+        return Q(assignee__isnull=True, status=Status.OPEN, proactive=False)
+    if view == "escalated":
+        return Q(escalated_at__isnull=False) & ~Q(status=Status.RESOLVED)
+    if view == "listening":
+        # Posts about the brand that nobody asked us about (conversations/listening.py).
+        return Q(proactive=True) & ~Q(status=Status.RESOLVED)
     return Q()
 
 
@@ -52,6 +65,8 @@ def _ordering(view: str) -> tuple[str, bool]:
     """The sort column, and whether it runs ascending (longest waiting first)."""
     if view == "needs_reply":
         return "waiting_since", True
+    if view == "escalated":
+        return "escalated_at", True
     return "last_activity_at", False
 
 
@@ -152,11 +167,27 @@ def view_counts(user: User, account_ids: list[int], inbox_id: int | None = None)
     return qs.aggregate(**counts)
 
 
+def last_private_message_at(conversation_id: int) -> datetime | None:
+    """When the customer last wrote privately in the conversation: where the platforms'
+    messaging windows start (channels/windows.py, and the senders' own check)."""
+    return (
+        Message.objects.filter(
+            conversation_id=conversation_id,
+            direction=Direction.INBOUND,
+            kind=MessageKind.MESSAGE,
+            public=False,
+        )
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+
+
 def timeline(conversation: Conversation) -> QuerySet[Message]:
     """Everything in the conversation, oldest first: messages, notes and activity."""
     return (
         Message.objects.filter(conversation=conversation)
-        .select_related("sender_identity", "sender_user", "in_reply_to")
+        .select_related("sender_identity", "sender_user", "in_reply_to", "settled_by")
         .order_by("created_at", "pk")
     )
 
@@ -201,6 +232,11 @@ def conversation_summary(conversation: Conversation) -> dict[str, Any]:
         "message_count": conversation.message_count,
         "waiting_since": conversation.waiting_since,
         "last_activity_at": conversation.last_activity_at,
+        "response_due_at": conversation.response_due_at,
+        "resolution_due_at": conversation.resolution_due_at,
+        "escalated_at": conversation.escalated_at,
+        "skipped_at": conversation.skipped_at,
+        "proactive": conversation.proactive,
         "preview": (
             {"text": last.text[:200], "direction": last.direction, "created_at": last.created_at}
             if last

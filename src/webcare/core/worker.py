@@ -1,5 +1,5 @@
-"""Background work: the reply outbox, the durable task queue, and a sweep for inbound events
-a crash left unprocessed.
+"""Background work: the reply outbox, the durable task queue, a sweep for inbound events a
+crash left unprocessed (and for promises), and the poller of channels read by polling (X).
 
 `webcare worker` runs this in the foreground; `webcare serve` runs it in threads inside the web
 process, so the embedded install needs one process only. Reply senders poll the outbox
@@ -18,7 +18,9 @@ from django_tasks import task_backends
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.management.commands.db_worker import Worker
 
+from webcare.channels import x_polling
 from webcare.channels.actions import retry_pending
+from webcare.conversations import escalation
 from webcare.replies import outbox
 from webcare.replies.delivery import deliver_next
 
@@ -43,15 +45,54 @@ def task_worker(interval: float) -> Worker:
     )
 
 
+def sweep_once() -> None:
+    """Process events stored before a crash (pending, never lost), then keep the promises:
+    warnings before a response target passes, escalation when it has, the skipped alarm."""
+    count = retry_pending()
+    if count:
+        logger.info("ingest.swept_pending", extra={"count": count})
+    escalation.sweep()
+
+
 def sweep_forever(stop: threading.Event, interval: float = SWEEP_INTERVAL_SECONDS) -> None:
-    """Process events stored before a crash; they are pending, never lost."""
+    """Sweep every `interval` seconds. The broad except is the thread's boundary: a sweeper
+    that died would leave escalations unsent with nobody noticing."""
     while not stop.is_set():
         close_old_connections()
-        count = retry_pending()
-        if count:
-            logger.info("ingest.swept_pending", extra={"count": count})
+        try:
+            sweep_once()
+        except Exception:
+            logger.exception("sweep.error")
+            connection.close()
         close_old_connections()
         stop.wait(interval)
+
+
+def poll_forever(stop: threading.Event, interval: float) -> None:
+    """Poll the platforms that are read by polling (X mentions) every `interval` seconds.
+
+    Each inbox's poll holds a lease (channels/x_polling.py), so N workers poll each inbox once
+    per round between them. The broad except is the thread's boundary, as in sweep_forever.
+    """
+    while not stop.is_set():
+        close_old_connections()
+        try:
+            x_polling.poll_all()
+        except Exception:
+            logger.exception("poll.error")
+            connection.close()
+        close_old_connections()
+        stop.wait(interval)
+
+
+def start_sweepers(stop: threading.Event) -> None:
+    threading.Thread(target=sweep_forever, args=(stop,), daemon=True, name="sweeper").start()
+    threading.Thread(
+        target=poll_forever,
+        args=(stop, settings.WEBCARE_POLL_SECONDS),
+        daemon=True,
+        name="poller",
+    ).start()
 
 
 def send_replies_forever(stop: threading.Event, interval: float) -> None:
@@ -113,7 +154,7 @@ def uses_task_queue() -> bool:
 def start_embedded(interval: float = 0.2) -> threading.Event:
     """Start the task worker and the sweeper as daemon threads; set the event to stop them."""
     stop = threading.Event()
-    threading.Thread(target=sweep_forever, args=(stop,), daemon=True).start()
+    start_sweepers(stop)
     start_senders(stop, interval)
     if uses_task_queue():
         worker = task_worker(interval)
@@ -129,7 +170,7 @@ def start_embedded(interval: float = 0.2) -> threading.Event:
 
 def run_foreground(interval: float) -> None:
     stop = threading.Event()
-    threading.Thread(target=sweep_forever, args=(stop,), daemon=True).start()
+    start_sweepers(stop)
     start_senders(stop, interval)
     worker = task_worker(interval)
     worker.configure_signals()

@@ -8,16 +8,25 @@ sandboxed inbox, the documented role and language, a password that matches the p
 import secrets
 from dataclasses import dataclass
 
+from webcare.accounts.access import access_membership
 from webcare.accounts.actions import (
     do_add_team,
     do_add_user,
+    do_set_auto_assign,
+    do_set_availability,
+    do_set_capacity,
     do_set_language,
     get_or_create_account,
 )
-from webcare.accounts.models import Account, Role, User
+from webcare.accounts.models import Account, Availability, Role, User
 from webcare.conversations.actions import do_create_label
 from webcare.demo.scenario import Brand
-from webcare.inboxes.actions import do_add_inbox, do_update_settings
+from webcare.inboxes.actions import (
+    do_add_inbox,
+    do_set_team,
+    do_update_settings,
+    update_inbox_promises,
+)
 from webcare.inboxes.models import Inbox, InboxKind
 
 # Fixed passwords are printed for anyone to use, so only a throwaway demo install gets them.
@@ -44,6 +53,22 @@ TEAMS = {
     "Webcare": ("sanne", "daan", "fatima", "joost"),
     "Financiën": ("joost",),
 }
+# What the desk promises per inbox, in business minutes: X is the fastest channel, where a
+# complaint is public; the desk is staffed from early till late, shorter at weekends.
+DESK_CALENDAR = {
+    "opening_hours": "mon-fri 07:00-23:00; sat-sun 09:00-21:00",
+    "holiday_country": "NL",
+    "warn_before_minutes": 10,
+}
+PROMISES: dict[str, dict[str, object]] = {
+    "x": {**DESK_CALENDAR, "first_response_minutes": 30, "next_response_minutes": 30},
+    "facebook": {**DESK_CALENDAR, "first_response_minutes": 60, "next_response_minutes": 60},
+    "whatsapp": {**DESK_CALENDAR, "first_response_minutes": 60, "next_response_minutes": 30},
+}
+
+# The team that answers every demo inbox, round-robin among its online agents.
+ROUTING_TEAM = "Webcare"
+AGENT_CAPACITY = 8
 
 LABELS = {
     "slagboom": "#dc2626",
@@ -121,7 +146,18 @@ def set_up_desk(brand: Brand, env: str) -> DemoDesk:
             )
         )
     for team_name, usernames in TEAMS.items():
-        do_add_team(account, team_name, [users[username] for username in usernames])
+        team = do_add_team(account, team_name, [users[username] for username in usernames])
+        if team_name == ROUTING_TEAM:
+            do_set_auto_assign(team, True)
+            for inbox in inboxes.values():
+                do_set_team(inbox, team)
+    for person in PEOPLE:
+        if person.role == Role.AGENT:
+            membership = access_membership(users[person.username], account.pk)
+            do_set_capacity(membership, AGENT_CAPACITY)
+            do_set_availability(membership, Availability.ONLINE)
+    for key, inbox in inboxes.items():
+        update_inbox_promises(None, inbox, **PROMISES[key])
     for label_name, color in LABELS.items():
         do_create_label(account, label_name, color)
     return DemoDesk(account=account, inboxes=inboxes, logins=logins)

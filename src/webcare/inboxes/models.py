@@ -5,7 +5,8 @@ import secrets
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from webcare.accounts.models import Account
+from webcare.accounts.models import Account, Team
+from webcare.inboxes import credentials
 
 
 class InboxKind(models.TextChoices):
@@ -43,6 +44,21 @@ class Inbox(models.Model):
     secret = models.CharField(max_length=128, default=new_secret)
     timezone = models.CharField(max_length=64, default="Europe/Amsterdam")
     settings = models.JSONField(default=dict, blank=True)
+    # The team that answers this inbox: new conversations go to it (round-robin if it says so).
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="inboxes"
+    )
+    # Response-time promises in business minutes (NULL: no promise), and the warning ahead
+    # of a breach in wall-clock minutes. inboxes/business_hours.py does the counting.
+    first_response_minutes = models.PositiveIntegerField(null=True, blank=True, default=60)
+    next_response_minutes = models.PositiveIntegerField(null=True, blank=True, default=60)
+    resolution_minutes = models.PositiveIntegerField(null=True, blank=True, default=None)
+    warn_before_minutes = models.PositiveIntegerField(default=15)
+    # {"mon": [["08:00", "22:00"]], ..., "sun": []}; empty means open around the clock.
+    opening_hours = models.JSONField(default=dict, blank=True)
+    # Public holidays (the `holidays` package) count as closed; "" for none.
+    holiday_country = models.CharField(max_length=2, blank=True, default="NL")
+    holiday_subdivision = models.CharField(max_length=10, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -64,4 +80,5 @@ class Inbox(models.Model):
         return self.name
 
     def setting(self, key: str, default: object = None) -> object:
-        return self.settings.get(key, default)
+        """One setting as a connector uses it: credentials come back decrypted."""
+        return credentials.reveal(self.settings.get(key, default))

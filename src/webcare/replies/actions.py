@@ -17,7 +17,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from webcare.accounts.models import User
-from webcare.channels import limits
+from webcare.channels import limits, windows
+from webcare.conversations import listening
 from webcare.conversations.actions import record_activity, refresh_conversation_state
 from webcare.conversations.live import conversation_changed
 from webcare.conversations.models import (
@@ -28,7 +29,8 @@ from webcare.conversations.models import (
     MessageKind,
 )
 from webcare.core.errors import ActionError
-from webcare.replies import outbox
+from webcare.replies import outbox, private_replies
+from webcare.replies.drafts import discard_draft
 from webcare.replies.tasks import deliver_reply_task
 
 logger = logging.getLogger(__name__)
@@ -104,11 +106,14 @@ def check_send_reply(
     *,
     expected_last_message_id: int,
     send_anyway: bool = False,
+    private_reply: bool = False,
 ) -> Message:
     """Validate a reply and queue it; raise ActionError with a message for the agent.
 
     `expected_last_message_id` is the newest message of the conversation the author saw;
     ReplyCollision (409) when a colleague replied after it, unless `send_anyway`.
+    `private_reply`: answer the customer's public comment with a private message instead
+    (Facebook, Instagram; replies/private_replies.py).
     """
     text = text.strip()
     if not text:
@@ -119,16 +124,27 @@ def check_send_reply(
             "reply there.",
             status=409,
         )
-    public = reply_is_public(conversation)
+    if private_reply:
+        private_replies.check_private_reply(conversation)
+    public = False if private_reply else reply_is_public(conversation)
     kind = conversation.inbox.kind
     over = limits.over_limit(kind, public, text)
     if over:
         limit = limits.text_limit(kind, public)
+        instead = (
+            "Shorten it, or continue in a private message."
+            if public
+            else "Shorten it, or split it over two messages."
+        )
         raise ActionError(
             f"The reply is {over} {limit.unit} too long for {conversation.inbox.get_kind_display()}"
-            f" (maximum {limit.maximum}).",
+            f" (maximum {limit.maximum}). {instead}",
             field="text",
         )
+    # A private reply to a comment has its own rule (checked above), not the DM window.
+    window = None if private_reply else windows.reply_window(conversation, public=public)
+    if window is not None and window.state == "closed":
+        raise ActionError(window.reason, field="text", status=409)
     _check_seen(conversation, expected_last_message_id)
     return do_send_reply(
         actor,
@@ -156,6 +172,9 @@ def do_send_reply(
     newer = replies_since(conversation, expected_last_message_id)
     if newer and not send_anyway:
         raise ReplyCollision(newer)
+    if listening.end_proactive(conversation):
+        # Answering a post found by listening takes it up: the reply answers it.
+        record_activity(conversation, actor, "taken_up", {})
     parent = _latest_customer_message(conversation)
     message = Message.objects.create(
         account_id=conversation.account_id,
@@ -173,6 +192,7 @@ def do_send_reply(
         idempotency_key=uuid.uuid4(),
         next_attempt_at=timezone.now(),
     )
+    discard_draft(actor, conversation)
     if newer:
         record_activity(
             conversation,

@@ -9,7 +9,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from webcare.accounts.models import Team, User
 from webcare.channels import limits
-from webcare.conversations.models import Conversation, Priority, Status
+from webcare.conversations.models import AGENT_REASONS, Conversation, Priority, Status
 from webcare.replies.actions import reply_is_public
 
 MODE_REPLY = "reply"
@@ -29,6 +29,8 @@ class ComposeForm(forms.Form):
     # chose to send although a colleague replied since: the collision guard's two inputs.
     expected_last_message_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     send_anyway = forms.BooleanField(required=False)
+    # Facebook and Instagram: answer the public comment with a private message instead.
+    private = forms.BooleanField(required=False)
 
     def __init__(self, *args: Any, conversation: Conversation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -52,7 +54,7 @@ class ComposeForm(forms.Form):
         if mode == MODE_REPLY:
             # The same check check_send_reply makes, worded for the agent in their language.
             kind = self.conversation.inbox.kind
-            public = reply_is_public(self.conversation)
+            public = not cleaned.get("private") and reply_is_public(self.conversation)
             over = limits.over_limit(kind, public, text)
             if over:
                 limit = limits.text_limit(kind, public)
@@ -96,6 +98,8 @@ class StatusForm(forms.Form):
     snoozed_until = forms.DateTimeField(
         required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
+    # Leaving `open` while customers wait needs a reason (conversations/accounting.py).
+    no_reply_reason = forms.ChoiceField(choices=[("", ""), *AGENT_REASONS], required=False)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -109,6 +113,13 @@ class StatusForm(forms.Form):
         else:
             cleaned["snoozed_until"] = None
         return cleaned
+
+
+class NoReplyForm(forms.Form):
+    """'No reply needed' for one waiting customer message, or all when `message` is empty."""
+
+    reason = forms.ChoiceField(choices=AGENT_REASONS)
+    message = forms.IntegerField(required=False)
 
 
 class PriorityForm(forms.Form):

@@ -12,36 +12,48 @@ from typing import Any
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from webcare.accounts.access import (
     access_account,
-    access_conversation_by_display_id,
     access_member,
-    access_message,
     access_team,
     member_accounts,
     member_inboxes,
 )
 from webcare.accounts.models import Account, Team, User
-from webcare.channels import limits
-from webcare.conversations import selectors
+from webcare.accounts.notifications import mark_read, unread_count
+from webcare.channels import limits, windows
+from webcare.conversations import moderation, selectors
+from webcare.conversations.accounting import StillWaiting
 from webcare.conversations.actions import (
     check_add_labels,
     check_add_note,
     check_change_status,
     check_remove_label,
     check_set_priority,
+    check_settle_no_reply,
+    check_unsettle,
     do_assign,
+    do_take_up,
 )
-from webcare.conversations.models import Conversation, Message, Priority, Status
+from webcare.conversations.models import (
+    AGENT_REASONS,
+    Conversation,
+    Message,
+    ModerationReason,
+    Priority,
+    ReplyState,
+    Status,
+)
 from webcare.core.errors import ActionError
+from webcare.replies import private_replies
 from webcare.replies.actions import (
     ReplyCollision,
     check_mark_sent,
@@ -49,21 +61,26 @@ from webcare.replies.actions import (
     check_send_reply,
     reply_is_public,
 )
+from webcare.replies.drafts import discard_draft, draft_for
 from webcare.web.forms import (
     MODE_NOTE,
     AddLabelsForm,
     AssignForm,
     ComposeForm,
+    NoReplyForm,
     PriorityForm,
     RemoveLabelForm,
     StatusForm,
 )
+from webcare.web.lookups import list_query, load_conversation, load_message, request_user
 
 PAGE_SIZE = 25
 VIEW_LABELS = {
     "needs_reply": _("Needs reply"),
     "mine": _("Mine"),
     "unassigned": _("Unassigned"),
+    "escalated": _("Escalated"),
+    "listening": _("Listening"),
     "all": _("All"),
 }
 # Status 422 marks a re-rendered page that carries form errors; htmx is configured to swap it.
@@ -84,13 +101,6 @@ class Row:
     handle: str
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise Http404("Not logged in")
-    return user
-
-
 def _filters(request: HttpRequest) -> selectors.ConversationFilter:
     inbox = request.GET.get("inbox", "")
     try:
@@ -102,13 +112,6 @@ def _filters(request: HttpRequest) -> selectors.ConversationFilter:
         )
     except ActionError:
         return selectors.ConversationFilter()
-
-
-def _list_query(request: HttpRequest) -> str:
-    """The list's filters as a query string, carried from page to page (never the cursor)."""
-    params = request.GET.copy()
-    params.pop("cursor", None)
-    return params.urlencode()
 
 
 def _rows(
@@ -126,7 +129,7 @@ def _rows(
 def _workspace_context(
     request: HttpRequest, account: Account, conversation: Conversation | None = None
 ) -> dict[str, Any]:
-    user = _user(request)
+    user = request_user(request)
     filters = _filters(request)
     rows, next_cursor = _rows(user, account, filters, request.GET.get("cursor"))
     counts = selectors.view_counts(user, [account.pk], filters.inbox_id)
@@ -137,7 +140,7 @@ def _workspace_context(
         "account": account,
         "accounts": list(member_accounts(user)),
         "filters": filters,
-        "list_query": _list_query(request),
+        "list_query": list_query(request),
         "views": views,
         "current_view": next(v for v in views if v["key"] == filters.view),
         "inboxes": member_inboxes(user, account.pk),
@@ -145,6 +148,7 @@ def _workspace_context(
         "rows": rows,
         "next_cursor": next_cursor,
         "conversation": conversation,
+        "unread_notifications": unread_count(user, account.pk),
     }
 
 
@@ -172,7 +176,8 @@ def _conversation_context(
     members = list(selectors.assignable_members(account.pk))
     teams = list(selectors.assignable_teams(account.pk))
     form = compose_form or ComposeForm(conversation=conversation)
-    text = form.data.get("text", "") if form.is_bound else ""
+    draft = draft_for(request_user(request), conversation)
+    text = form.data.get("text", "") if form.is_bound else (draft.text if draft else "")
     context = _workspace_context(request, account, conversation)
     timeline = list(selectors.timeline(conversation))
     context.update(
@@ -192,9 +197,24 @@ def _conversation_context(
             "members": members,
             "teams": teams,
             "statuses": Status.choices,
+            "no_reply_reasons": AGENT_REASONS,
+            "waiting_count": sum(
+                1 for message in timeline if message.reply_state == ReplyState.WAITING
+            ),
             "priorities": Priority.choices,
             "reply_public": reply_is_public(conversation),
+            "offers_private_reply": private_replies.offers_private_reply(conversation),
+            "moderatable": {
+                message.pk
+                for message in timeline
+                if moderation.can_moderate(message, conversation.inbox)
+            },
+            "moderation_reasons": ModerationReason.choices,
+            "reply_window": windows.reply_window(
+                conversation, public=reply_is_public(conversation)
+            ),
             "compose_form": form,
+            "draft": draft,
             "compose_note": form.is_bound and form.data.get("mode") == MODE_NOTE,
             "counter": _counter(conversation, text),
             "errors": errors or {},
@@ -204,18 +224,10 @@ def _conversation_context(
     return context
 
 
-def _load(
-    request: HttpRequest, account_id: int, display_id: int
-) -> tuple[User, Account, Conversation]:
-    user = _user(request)
-    account = access_account(user, account_id)
-    return user, account, access_conversation_by_display_id(user, account, display_id)
-
-
 def _back(request: HttpRequest, account: Account, conversation: Conversation) -> HttpResponse:
     """Post/redirect/get to the conversation, keeping the list's filters."""
     url = reverse("web:conversation", args=[account.pk, conversation.display_id])
-    query = _list_query(request)
+    query = list_query(request)
     return HttpResponseRedirect(f"{url}?{query}" if query else url, status=303)
 
 
@@ -247,7 +259,7 @@ def _form_errors(form: Any, key: str) -> dict[str, list[str]]:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Straight to the work: Needs reply of the first account the user is a member of."""
-    account = member_accounts(_user(request)).first()
+    account = member_accounts(request_user(request)).first()
     if account is None:
         return TemplateResponse(request, "web/no_account.html", {})
     return redirect("web:conversations", account.pk)
@@ -256,7 +268,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def conversation_list(request: HttpRequest, account_id: int) -> HttpResponse:
-    account = access_account(_user(request), account_id)
+    account = access_account(request_user(request), account_id)
     context = _workspace_context(request, account)
     if request.GET.get("cursor") and request.headers.get("HX-Request"):
         return TemplateResponse(request, "web/workspace.html#rows", context)
@@ -266,7 +278,8 @@ def conversation_list(request: HttpRequest, account_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def conversation_detail(request: HttpRequest, account_id: int, display_id: int) -> HttpResponse:
-    _, account, conversation = _load(request, account_id, display_id)
+    user, account, conversation = load_conversation(request, account_id, display_id)
+    mark_read(user, conversation)
     return TemplateResponse(
         request, "web/workspace.html", _conversation_context(request, account, conversation)
     )
@@ -276,13 +289,15 @@ def conversation_detail(request: HttpRequest, account_id: int, display_id: int) 
 @require_POST
 def compose(request: HttpRequest, account_id: int, display_id: int) -> HttpResponse:
     """Send a reply (the conversation leaves Needs reply) or add an internal note."""
-    user, account, conversation = _load(request, account_id, display_id)
+    user, account, conversation = load_conversation(request, account_id, display_id)
     form = ComposeForm(request.POST, conversation=conversation)
     if not form.is_valid():
         return _invalid(request, account, conversation, _form_errors(form, "compose"), form)
     try:
         if form.cleaned_data["mode"] == MODE_NOTE:
             check_add_note(user, conversation, form.cleaned_data["text"])
+            # The note came from the composer's box, so its draft is written now.
+            discard_draft(user, conversation)
         else:
             check_send_reply(
                 user,
@@ -290,6 +305,7 @@ def compose(request: HttpRequest, account_id: int, display_id: int) -> HttpRespo
                 form.cleaned_data["text"],
                 expected_last_message_id=_seen(form, conversation),
                 send_anyway=form.cleaned_data["send_anyway"],
+                private_reply=form.cleaned_data["private"],
             )
     except ReplyCollision as exc:
         message = gettext(
@@ -317,7 +333,7 @@ def _seen(form: ComposeForm, conversation: Conversation) -> int:
 @require_POST
 def counter(request: HttpRequest, account_id: int, display_id: int) -> HttpResponse:
     """The counter fragment for the composer, asked for while the agent types."""
-    _, _, conversation = _load(request, account_id, display_id)
+    _, _, conversation = load_conversation(request, account_id, display_id)
     context = {"counter": _counter(conversation, request.POST.get("text", "").strip())}
     return TemplateResponse(request, "web/_conversation.html#counter", context)
 
@@ -336,7 +352,7 @@ def _assignment(user: User, account: Account, to: str) -> tuple[User | None, Tea
 @login_required
 @require_POST
 def assign(request: HttpRequest, account_id: int, display_id: int) -> HttpResponse:
-    user, account, conversation = _load(request, account_id, display_id)
+    user, account, conversation = load_conversation(request, account_id, display_id)
     form = AssignForm(
         request.POST,
         members=list(selectors.assignable_members(account.pk)),
@@ -355,14 +371,26 @@ def assign(request: HttpRequest, account_id: int, display_id: int) -> HttpRespon
 @login_required
 @require_POST
 def change_status(request: HttpRequest, account_id: int, display_id: int) -> HttpResponse:
-    user, account, conversation = _load(request, account_id, display_id)
+    user, account, conversation = load_conversation(request, account_id, display_id)
     form = StatusForm(request.POST)
     if not form.is_valid():
         return _invalid(request, account, conversation, _form_errors(form, "status"))
     try:
         check_change_status(
-            user, conversation, form.cleaned_data["status"], form.cleaned_data["snoozed_until"]
+            user,
+            conversation,
+            form.cleaned_data["status"],
+            form.cleaned_data["snoozed_until"],
+            form.cleaned_data["no_reply_reason"],
         )
+    except StillWaiting as exc:
+        message = ngettext(
+            "A customer message is still waiting. Answer it, or say why it needs no reply.",
+            "%(count)d customer messages are still waiting. Answer them, or say why they "
+            "need no reply.",
+            len(exc.messages),
+        ) % {"count": len(exc.messages)}
+        return _invalid(request, account, conversation, {"status": [message]})
     except ActionError as exc:
         return _invalid(request, account, conversation, {"status": [exc.message]})
     return _back(request, account, conversation)
@@ -370,8 +398,71 @@ def change_status(request: HttpRequest, account_id: int, display_id: int) -> Htt
 
 @login_required
 @require_POST
+def no_reply_needed(request: HttpRequest, account_id: int, display_id: int) -> HttpResponse:
+    """Take one waiting customer message (or all) out of Needs reply, with the reason."""
+    user, account, conversation = load_conversation(request, account_id, display_id)
+    form = NoReplyForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, account, conversation, _form_errors(form, "accounting"))
+    message_id = form.cleaned_data["message"]
+    try:
+        check_settle_no_reply(
+            user,
+            conversation,
+            [message_id] if message_id else None,
+            form.cleaned_data["reason"],
+        )
+    except ActionError:
+        message = gettext("Nothing changed: that message is no longer waiting for an answer.")
+        return _invalid(request, account, conversation, {"accounting": [message]})
+    return _back(request, account, conversation)
+
+
+@login_required
+@require_POST
+def moderate(
+    request: HttpRequest, account_id: int, display_id: int, message_id: int
+) -> HttpResponse:
+    """Hide, show again or delete a customer's public comment on its platform."""
+    user, account, conversation, message = load_message(request, account_id, display_id, message_id)
+    try:
+        moderation.check_moderate(
+            user, message, request.POST.get("action", ""), request.POST.get("reason", "")
+        )
+    except ActionError as exc:
+        return _invalid(request, account, conversation, {"moderation": [exc.message]})
+    return _back(request, account, conversation)
+
+
+@login_required
+@require_POST
+def take_up(request: HttpRequest, account_id: int, display_id: int) -> HttpResponse:
+    """Take up a post found by listening: it moves to Needs reply, assigned to you."""
+    user, account, conversation = load_conversation(request, account_id, display_id)
+    if not do_take_up(user, conversation):
+        message = gettext("A colleague or the customer was first: it is already in Needs reply.")
+        return _invalid(request, account, conversation, {"accounting": [message]})
+    return _back(request, account, conversation)
+
+
+@login_required
+@require_POST
+def needs_reply_again(
+    request: HttpRequest, account_id: int, display_id: int, message_id: int
+) -> HttpResponse:
+    user, account, conversation, message = load_message(request, account_id, display_id, message_id)
+    try:
+        check_unsettle(user, message)
+    except ActionError:
+        message_text = gettext("Nothing changed: that message was not marked 'no reply needed'.")
+        return _invalid(request, account, conversation, {"accounting": [message_text]})
+    return _back(request, account, conversation)
+
+
+@login_required
+@require_POST
 def set_priority(request: HttpRequest, account_id: int, display_id: int) -> HttpResponse:
-    user, account, conversation = _load(request, account_id, display_id)
+    user, account, conversation = load_conversation(request, account_id, display_id)
     form = PriorityForm(request.POST)
     if not form.is_valid():
         return _invalid(request, account, conversation, _form_errors(form, "priority"))
@@ -382,7 +473,7 @@ def set_priority(request: HttpRequest, account_id: int, display_id: int) -> Http
 @login_required
 @require_POST
 def add_labels(request: HttpRequest, account_id: int, display_id: int) -> HttpResponse:
-    user, account, conversation = _load(request, account_id, display_id)
+    user, account, conversation = load_conversation(request, account_id, display_id)
     form = AddLabelsForm(request.POST)
     if not form.is_valid():
         return _invalid(request, account, conversation, _form_errors(form, "labels"))
@@ -396,7 +487,7 @@ def add_labels(request: HttpRequest, account_id: int, display_id: int) -> HttpRe
 @login_required
 @require_POST
 def remove_label(request: HttpRequest, account_id: int, display_id: int) -> HttpResponse:
-    user, account, conversation = _load(request, account_id, display_id)
+    user, account, conversation = load_conversation(request, account_id, display_id)
     form = RemoveLabelForm(request.POST)
     if not form.is_valid():
         return _invalid(request, account, conversation, _form_errors(form, "labels"))
@@ -412,10 +503,7 @@ def remove_label(request: HttpRequest, account_id: int, display_id: int) -> Http
 def retry_delivery(
     request: HttpRequest, account_id: int, display_id: int, message_id: int
 ) -> HttpResponse:
-    user, account, conversation = _load(request, account_id, display_id)
-    message = access_message(user, message_id)
-    if message.conversation_id != conversation.pk:
-        raise Http404("No such message in this conversation")
+    user, account, conversation, message = load_message(request, account_id, display_id, message_id)
     try:
         check_retry_delivery(user, message)
     except ActionError as exc:
@@ -429,10 +517,7 @@ def mark_sent(
     request: HttpRequest, account_id: int, display_id: int, message_id: int
 ) -> HttpResponse:
     """An agent found an uncertain reply on the platform: it counts as sent."""
-    user, account, conversation = _load(request, account_id, display_id)
-    message = access_message(user, message_id)
-    if message.conversation_id != conversation.pk:
-        raise Http404("No such message in this conversation")
+    user, account, conversation, message = load_message(request, account_id, display_id, message_id)
     try:
         check_mark_sent(user, message)
     except ActionError as exc:

@@ -1,8 +1,10 @@
 """What every channel adapter speaks: parsed inbound messages in, send results out."""
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from webcare.conversations.models import Message
 from webcare.inboxes.models import Inbox
@@ -26,6 +28,8 @@ class InboundMessage:
     `from_brand` marks the brand's own posts (sent from the platform's app, or imported
     history); they enter the timeline as replies that were already delivered.
     `thread_id` is the platform's thread key when it has one (X conversation id, DM thread).
+    `unprompted` marks a post found by listening that does not address the brand
+    (conversations/listening.py): it stays out of Needs reply until an agent takes it up.
     """
 
     external_id: str
@@ -36,6 +40,29 @@ class InboundMessage:
     in_reply_to: str | None = None
     thread_id: str | None = None
     from_brand: bool = False
+    unprompted: bool = False
+
+
+@dataclass(frozen=True)
+class Item:
+    """One platform object (post, comment, DM, status) a webhook delivery or a poll holds,
+    stored as its own inbound event under the platform's id for it: a redelivery, or the same
+    object found again by polling, is then recognised (RawInboundEvent's dedupe key)."""
+
+    dedupe_key: str
+    payload: str
+
+
+def stored_item(key: str, **payload: Any) -> Item:
+    return Item(key, json.dumps(payload, separators=(",", ":"), ensure_ascii=False))
+
+
+def other_item(data: Any, **context: Any) -> Item:
+    """Something that makes no message (a like, a read receipt, another page's entry): kept,
+    never dropped, keyed by its content so a redelivery is stored once."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+    key = f"other:{hashlib.sha256(canonical).hexdigest()}"
+    return stored_item(key, kind="other", body=data, **context)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from webcare.channels.adapters.base import PayloadError
 from webcare.channels.models import EventState, RawInboundEvent
 from webcare.contacts.models import Contact
 from webcare.conversations.models import Conversation, Message, MessageKind
-from webcare.inboxes.actions import do_add_inbox
+from webcare.inboxes.actions import do_add_inbox, do_update_inbox_promises
 from webcare.inboxes.models import Inbox, InboxKind
 
 NO_BRAND = "no brand account in the thread or its mentions"
@@ -370,6 +370,9 @@ def _x_inbox(account: Account, brand: str) -> tuple[Inbox, bool]:
     inbox = do_add_inbox(
         account, InboxKind.X, f"@{brand} on X", handle=brand, settings={"sandbox": True}
     )
+    # An archive made no promises: years-old unanswered tweets must not flood the leads
+    # with escalations. A team that answers from this inbox sets its promises afterwards.
+    do_update_inbox_promises(inbox, {"first_response_minutes": None, "next_response_minutes": None})
     return inbox, True
 
 

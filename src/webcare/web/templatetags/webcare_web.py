@@ -4,16 +4,24 @@ They only turn data into words; the decisions about what to show are made in the
 """
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import template
 from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 
-from webcare.conversations.models import Message, Priority, Status
+from webcare.conversations.models import (
+    Conversation,
+    Message,
+    ModerationReason,
+    NoReplyReason,
+    Priority,
+    Status,
+)
 from webcare.inboxes.models import InboxKind
 
 register = template.Library()
@@ -85,6 +93,19 @@ def exact_time(moment: datetime | None, zone: str | None = None) -> str:
 
 
 @register.filter
+def clock(moment: datetime | None, zone: str | None = None) -> str:
+    """A moment as short as it can be read unambiguously: '15:55' today, 'Mon 30 Nov 08:20'
+    on another day; the inbox's time zone, as the agent's customers live in it."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment, _zone(zone))
+    today = timezone.localtime(timezone.now(), _zone(zone)).date()
+    if local.date() == today:
+        return date_format(local, "H:i")
+    return date_format(local, "D j M H:i")
+
+
+@register.filter
 def kind_mark(kind: str) -> str:
     return KIND_MARKS.get(kind, kind[:2].upper())
 
@@ -144,8 +165,23 @@ def _assigned(actor: str, data: dict[str, object]) -> str:
     return gettext("%(actor)s changed the assignment") % {"actor": actor}
 
 
+def _reason_label(value: object) -> str:
+    return str(dict(NoReplyReason.choices).get(str(value), value))
+
+
 def _status_changed(actor: str, data: dict[str, object], zone: str | None) -> str:
     to = str(data.get("to", ""))
+    settled = data.get("no_reply_needed")
+    if to == Status.RESOLVED and isinstance(settled, dict):
+        return ngettext(
+            "%(actor)s resolved this conversation; %(count)d message needed no reply: %(reason)s",
+            "%(actor)s resolved this conversation; %(count)d messages needed no reply: %(reason)s",
+            int(settled.get("count", 0)),
+        ) % {
+            "actor": actor,
+            "count": int(settled.get("count", 0)),
+            "reason": _reason_label(settled.get("reason")),
+        }
     if to == Status.RESOLVED:
         return gettext("%(actor)s resolved this conversation") % {"actor": actor}
     if to == Status.SNOOZED and data.get("until"):
@@ -185,7 +221,20 @@ def _label_removed(actor: str, data: dict[str, object], zone: str | None) -> str
 def _reopened(actor: str, data: dict[str, object], zone: str | None) -> str:
     if data.get("by") == "customer":
         return gettext("Reopened: the customer wrote again")
+    if data.get("by") == "system":
+        return gettext("Reopened: a reply did not reach the customer, who is waiting again")
     return gettext("%(actor)s reopened this conversation") % {"actor": actor}
+
+
+def _returned_to_team(actor: str, data: dict[str, object], zone: str | None) -> str:
+    if data.get("team"):
+        return gettext("%(name)s went offline: returned to team %(team)s") % {
+            "name": data.get("from_name") or actor,
+            "team": data["team"],
+        }
+    return gettext("%(name)s went offline: nobody is assigned now") % {
+        "name": data.get("from_name") or actor
+    }
 
 
 def _merged(actor: str, data: dict[str, object], zone: str | None) -> str:
@@ -212,6 +261,52 @@ def _reply_sent_again(actor: str, data: dict[str, object], zone: str | None) -> 
     }
 
 
+def _no_reply_needed(actor: str, data: dict[str, object], zone: str | None) -> str:
+    count = int(data.get("count", 1))  # type: ignore[call-overload]
+    return ngettext(
+        "%(actor)s marked a message as needing no reply: %(reason)s",
+        "%(actor)s marked %(count)d messages as needing no reply: %(reason)s",
+        count,
+    ) % {"actor": actor, "count": count, "reason": _reason_label(data.get("reason"))}
+
+
+def _needs_reply_again(actor: str, data: dict[str, object], zone: str | None) -> str:
+    return gettext("%(actor)s put a message back in Needs reply") % {"actor": actor}
+
+
+def _escalated(actor: str, data: dict[str, object], zone: str | None) -> str:
+    if data.get("target") == "resolution":
+        return gettext("Escalated to the team leads: the resolution target was missed")
+    return gettext("Escalated to the team leads: nobody answered within the response target")
+
+
+def _taken_up(actor: str, data: dict[str, object], zone: str | None) -> str:
+    return gettext("%(actor)s took this up from Listening") % {"actor": actor}
+
+
+def _moderation_reason(data: dict[str, object]) -> str:
+    value = str(data.get("reason") or "")
+    return str(dict(ModerationReason.choices).get(value, value))
+
+
+def _comment_hidden(actor: str, data: dict[str, object], zone: str | None) -> str:
+    return gettext("%(actor)s hid a comment on the platform: %(reason)s") % {
+        "actor": actor,
+        "reason": _moderation_reason(data),
+    }
+
+
+def _comment_unhidden(actor: str, data: dict[str, object], zone: str | None) -> str:
+    return gettext("%(actor)s showed a hidden comment again") % {"actor": actor}
+
+
+def _comment_deleted(actor: str, data: dict[str, object], zone: str | None) -> str:
+    return gettext("%(actor)s deleted a comment on the platform: %(reason)s") % {
+        "actor": actor,
+        "reason": _moderation_reason(data),
+    }
+
+
 ACTIVITY_SENTENCES: dict[str, Callable[[str, dict[str, object], str | None], str]] = {
     "assigned": lambda actor, data, zone: _assigned(actor, data),
     "status_changed": _status_changed,
@@ -220,9 +315,17 @@ ACTIVITY_SENTENCES: dict[str, Callable[[str, dict[str, object], str | None], str
     "label_removed": _label_removed,
     "reopened": _reopened,
     "merged": _merged,
+    "returned_to_team": _returned_to_team,
     "sent_anyway": _sent_anyway,
     "reply_marked_sent": _reply_marked_sent,
     "reply_sent_again": _reply_sent_again,
+    "no_reply_needed": _no_reply_needed,
+    "needs_reply_again": _needs_reply_again,
+    "escalated": _escalated,
+    "taken_up": _taken_up,
+    "comment_hide": _comment_hidden,
+    "comment_unhide": _comment_unhidden,
+    "comment_delete": _comment_deleted,
 }
 
 
@@ -236,3 +339,31 @@ def activity_text(message: Message, zone: str | None = None) -> str:
         # A verb added later without a sentence here still shows, plainly.
         return gettext("%(actor)s: %(verb)s") % {"actor": _actor(message), "verb": verb}
     return sentence(_actor(message), data, zone)
+
+
+@register.simple_tag
+def due_countdown(conversation: Conversation) -> str:
+    """The answer-due countdown of a list row or header; static/web/countdown.js keeps it live.
+
+    Rendered with its text already right, so the page reads correctly before any script runs.
+    """
+    due = conversation.response_due_at
+    if due is None:
+        return ""
+    warn_at = due - timedelta(minutes=conversation.inbox.warn_before_minutes)
+    now = timezone.now()
+    if now >= due:
+        state, text = (
+            "late",
+            gettext("overdue %(span)s") % {"span": _span((now - due).total_seconds())},
+        )
+    else:
+        state = "warn" if now >= warn_at else "ok"
+        text = gettext("%(span)s left") % {"span": _span((due - now).total_seconds())}
+    return format_html(
+        '<time class="due due--{}" datetime="{}" data-warn-at="{}">{}</time>',
+        state,
+        due.isoformat(),
+        warn_at.isoformat(),
+        text,
+    )

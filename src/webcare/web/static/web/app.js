@@ -66,7 +66,18 @@
   }
 
   function openAssignMenu() {
-    var menu = document.getElementById("assign-menu");
+    openMenu("assign-menu");
+  }
+
+  // With customers still waiting, "resolve" asks why no reply is needed: open that menu.
+  function resolve() {
+    var form = document.querySelector("form[data-resolve]");
+    if (form) submit(form);
+    else openMenu("resolve-menu");
+  }
+
+  function openMenu(id) {
+    var menu = document.getElementById(id);
     if (!menu) return;
     menu.open = true;
     var first = menu.querySelector(".menu-item");
@@ -123,7 +134,7 @@
         openSelected();
         break;
       case "r": focusReply(); break;
-      case "e": submit(document.querySelector("form[data-resolve]")); break;
+      case "e": resolve(); break;
       case "a": openAssignMenu(); break;
       case "/":
         var search = document.getElementById("search");

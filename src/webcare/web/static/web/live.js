@@ -170,12 +170,16 @@
     inFlight = true;
     lastRefresh = Date.now();
     var here = window.location.href;
-    var url = withConversation ? here : app().getAttribute("data-list-url");
+    var listUrl = app().getAttribute("data-list-url");
+    var url = withConversation ? here : listUrl;
     fetch(url, { credentials: "same-origin", cache: "no-store" })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) {
-        // The agent moved on meanwhile: the page they went to is already fresh.
+        // The agent moved on meanwhile: the page they went to is already fresh. Both are
+        // checked, because a navigation may change the address before or after it swaps
+        // the page; rows of the view they left must never land in the one they opened.
         if (!html || window.location.href !== here || !app()) return;
+        if (app().getAttribute("data-list-url") !== listUrl) return;
         var doc = new DOMParser().parseFromString(html, "text/html");
         if (!doc.getElementById("app")) return;  // e.g. the login page: leave the screen be
         apply(doc, withConversation);
@@ -201,7 +205,10 @@
     doc.querySelectorAll("[data-count]").forEach(function (fresh) {
       var key = fresh.getAttribute("data-count");
       var current = document.querySelector('[data-count="' + key + '"]');
-      if (current && current.textContent !== fresh.textContent) current.textContent = fresh.textContent;
+      if (!current) return;
+      if (current.textContent !== fresh.textContent) current.textContent = fresh.textContent;
+      // A badge that is only shown when it counts something (unread notifications).
+      current.hidden = fresh.hidden;
     });
     var title = doc.querySelector("[data-count-title]");
     var currentTitle = document.querySelector("[data-count-title]");

@@ -1,0 +1,354 @@
+"""A stand-in for the WhatsApp Business Cloud API over real HTTP (../shared/docs/platforms.md §3).
+
+What it holds to, because the real API does:
+
+- `POST /{version}/{phone-number-id}/messages` with `Authorization: Bearer` (401 in Graph's
+  error envelope otherwise); a text message needs `messaging_product: "whatsapp"`, `to`,
+  `type: "text"` and `text.body` of at most 4096 characters (else 400, code 100); free text
+  more than 24 hours after the customer's last message is refused with 131047 ("Re-engagement
+  message"); `{"status": "read", "message_id"}` is a read receipt, `{"success": true}`;
+- the documented answer, `{"messaging_product", "contacts": [{"input", "wa_id"}], "messages":
+  [{"id": "wamid..."}]}`;
+- webhook bodies as Meta sends them: escaped-unicode JSON, signed `X-Hub-Signature-256:
+  sha256=<hex HMAC-SHA256(app secret, raw bytes)>`, for customer messages (text, image) and
+  for status sequences (sent, delivered, read, and failed with 131047).
+
+It records every request, and tests can make the next requests fail with 500 or 429.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+MAX_TEXT = 4096
+WINDOW_SECONDS = 24 * 3600
+RE_ENGAGEMENT_DETAILS = (
+    "Message failed to send because more than 24 hours have passed since the customer last "
+    "replied to this number."
+)
+
+
+@dataclass(frozen=True)
+class Request:
+    at: float
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+    status: int
+
+
+@dataclass(frozen=True)
+class Fault:
+    """The answer to force on the next request; `regain_minutes` for a 429's usage header."""
+
+    status: int
+    regain_minutes: float = 0
+
+
+def graph_error(
+    code: int, message: str, *, error_type: str = "OAuthException", **extra: Any
+) -> dict[str, Any]:
+    """Meta's error envelope (platforms.md §2.6)."""
+    trace = base64.b64encode(hashlib.sha256(f"{code}{time.time()}".encode()).digest()[:9])
+    error = {"message": message, "type": error_type, "code": code, "fbtrace_id": trace.decode()}
+    return {"error": error | extra}
+
+
+@dataclass
+class WhatsAppStandIn:
+    phone_number_id: str = "106540352242922"
+    display_phone_number: str = "15550783881"
+    waba_id: str = "419561257915477"
+    version: str = "v23.0"
+    access_token: str = "stand-in-access-token"
+    app_secret: str = "stand-in-app-secret"
+    url: str = ""
+    requests: list[Request] = field(default_factory=list)
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    read_receipts: list[str] = field(default_factory=list)
+    # The customer's last message (epoch seconds) per wa_id: the 24-hour window.
+    last_inbound: dict[str, float] = field(default_factory=dict)
+    profiles: dict[str, str] = field(default_factory=dict)
+    faults: list[Fault] = field(default_factory=list)
+    serial: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def api_base(self) -> str:
+        """What an inbox's `api_base` setting is, as https://graph.facebook.com/v23.0 is."""
+        return f"{self.url}/{self.version}"
+
+    def _wamid(self) -> str:
+        with self._lock:
+            self.serial += 1
+            raw = f"{self.phone_number_id}:{self.serial}:{time.time_ns()}".encode()
+        return "wamid." + base64.b64encode(hashlib.sha256(raw).digest()[:24]).decode()
+
+    # What customers do -----------------------------------------------------------------------
+
+    def customer_message(
+        self,
+        wa_id: str,
+        kind: str,
+        content: dict[str, Any],
+        *,
+        name: str = "Sheena Nelson",
+        at: float | None = None,
+        quoting: str | None = None,
+    ) -> dict[str, Any]:
+        """A customer writes; returns the message object as the webhook carries it."""
+        moment = time.time() if at is None else at
+        self.profiles[wa_id] = name
+        self.last_inbound[wa_id] = max(self.last_inbound.get(wa_id, 0), moment)
+        message: dict[str, Any] = {
+            "from": wa_id,
+            "id": self._wamid(),
+            "timestamp": str(int(moment)),
+            "type": kind,
+            kind: content,
+        }
+        if quoting:
+            message["context"] = {"from": self.display_phone_number, "id": quoting}
+        return message
+
+    def text(self, wa_id: str, body: str, **kwargs: Any) -> dict[str, Any]:
+        return self.customer_message(wa_id, "text", {"body": body}, **kwargs)
+
+    def image(self, wa_id: str, caption: str, **kwargs: Any) -> dict[str, Any]:
+        media_id = str(1003383421387256 + self.serial)
+        content = {
+            "caption": caption,
+            "mime_type": "image/jpeg",
+            "sha256": hashlib.sha256(media_id.encode()).hexdigest(),
+            "id": media_id,
+        }
+        return self.customer_message(wa_id, "image", content, **kwargs)
+
+    # Webhook bodies, as Meta sends them ------------------------------------------------------
+
+    def _envelope(self, value: dict[str, Any], phone_number_id: str | None) -> bytes:
+        value = {
+            "messaging_product": "whatsapp",
+            "metadata": {
+                "display_phone_number": self.display_phone_number,
+                "phone_number_id": phone_number_id or self.phone_number_id,
+            },
+            **value,
+        }
+        body = {
+            "object": "whatsapp_business_account",
+            "entry": [{"id": self.waba_id, "changes": [{"field": "messages", "value": value}]}],
+        }
+        # Meta signs escaped-unicode JSON; so does the stand-in (platforms.md §2.1).
+        return json.dumps(body, ensure_ascii=True, separators=(",", ":")).encode()
+
+    def messages_body(self, *messages: dict[str, Any], phone_number_id: str | None = None) -> bytes:
+        senders = dict.fromkeys(m["from"] for m in messages)
+        contacts = [{"profile": {"name": self.profiles[w]}, "wa_id": w} for w in senders]
+        return self._envelope({"contacts": contacts, "messages": list(messages)}, phone_number_id)
+
+    def status(self, wamid: str, status: str, *, error_code: int | None = None) -> dict[str, Any]:
+        """One status of a message we sent; `failed` carries WhatsApp's error."""
+        sent = next((m for m in self.sent if m["id"] == wamid), {"to": "16505551234"})
+        item: dict[str, Any] = {
+            "id": wamid,
+            "status": status,
+            "timestamp": str(int(time.time())),
+            "recipient_id": sent["to"].lstrip("+"),
+        }
+        if status in {"sent", "delivered"}:
+            item["conversation"] = {
+                "id": hashlib.md5(sent["to"].encode()).hexdigest(),  # noqa: S324
+                "origin": {"type": "service"},
+            }
+            item["pricing"] = {"billable": False, "pricing_model": "PMP", "category": "service"}
+        if status == "failed":
+            item["errors"] = [self._error_detail(error_code or 131047)]
+        return item
+
+    def _error_detail(self, code: int) -> dict[str, Any]:
+        title = "Re-engagement message" if code == 131047 else "Message undeliverable"
+        return {
+            "code": code,
+            "title": title,
+            "message": title,
+            "error_data": {"details": RE_ENGAGEMENT_DETAILS if code == 131047 else title},
+            "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/",
+        }
+
+    def status_sequence(self, wamid: str) -> list[dict[str, Any]]:
+        return [self.status(wamid, s) for s in ("sent", "delivered", "read")]
+
+    def statuses_body(self, *statuses: dict[str, Any], phone_number_id: str | None = None) -> bytes:
+        return self._envelope({"statuses": list(statuses)}, phone_number_id)
+
+    def signature(self, body: bytes) -> str:
+        return "sha256=" + hmac.new(self.app_secret.encode(), body, hashlib.sha256).hexdigest()
+
+    # Test controls ---------------------------------------------------------------------------
+
+    def fail_next(self, status: int, times: int = 1, regain_minutes: float = 0) -> None:
+        """Answer the next `times` requests with `status` (500, or 429 with a usage header)."""
+        self.faults.extend([Fault(status, regain_minutes)] * times)
+
+    def calls(self, method: str = "POST") -> list[Request]:
+        return [r for r in self.requests if r.method == method]
+
+    # Serving ---------------------------------------------------------------------------------
+
+    def handle(
+        self, method: str, path: str, body: Any, auth: str
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """Returns (status, JSON body, extra headers)."""
+        refused = self._refusal(method, path, auth)
+        if refused is not None:
+            return *refused, {}
+        with self._lock:
+            fault = self.faults.pop(0) if self.faults else None
+        if fault is not None:
+            return self._fault(fault)
+        if not isinstance(body, dict) or body.get("messaging_product") != "whatsapp":
+            return 400, graph_error(100, "(#100) The parameter messaging_product is required."), {}
+        if body.get("status") == "read":
+            return self._read(body)
+        return self._send(body)
+
+    def _refusal(self, method: str, path: str, auth: str) -> tuple[int, dict[str, Any]] | None:
+        """Route, token and phone number checks, before anything else, as Graph does."""
+        match = re.fullmatch(r"/(v\d+\.\d+)/(\d+)/messages", path)
+        if method != "POST" or match is None:
+            message = f"Unsupported {method} request."
+            return 400, graph_error(100, message, error_type="GraphMethodException")
+        if auth != f"Bearer {self.access_token}":
+            return 401, graph_error(190, "Invalid OAuth access token - Cannot parse access token")
+        if match.group(2) != self.phone_number_id:
+            return 400, graph_error(100, f"Object with ID '{match.group(2)}' does not exist")
+        return None
+
+    def _fault(self, fault: Fault) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if fault.status == 429:
+            usage = {
+                self.waba_id: [
+                    {
+                        "type": "whatsapp",
+                        "call_count": 100,
+                        "total_cputime": 30,
+                        "total_time": 30,
+                        "estimated_time_to_regain_access": fault.regain_minutes,
+                    }
+                ]
+            }
+            return (
+                429,
+                graph_error(130429, "(#130429) Rate limit hit"),
+                {"X-Business-Use-Case-Usage": json.dumps(usage)},
+            )
+        message = "An unexpected error has occurred. Please retry your request later."
+        return fault.status, graph_error(2, message, is_transient=True), {}
+
+    def _read(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if not body.get("message_id"):
+            return 400, graph_error(100, "(#100) The parameter message_id is required."), {}
+        self.read_receipts.append(str(body["message_id"]))
+        return 200, {"success": True}, {}
+
+    def _send(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        problem = _text_problem(body)
+        if problem:
+            return 400, graph_error(100, problem), {}
+        to = str(body["to"])
+        wa_id = to.lstrip("+")
+        if time.time() - self.last_inbound.get(wa_id, 0) > WINDOW_SECONDS:
+            details = {"messaging_product": "whatsapp", "details": RE_ENGAGEMENT_DETAILS}
+            return (
+                400,
+                graph_error(131047, "(#131047) Re-engagement message", error_data=details),
+                {},
+            )
+        wamid = self._wamid()
+        self.sent.append({"id": wamid, "to": to, "body": body})
+        return (
+            200,
+            {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": to, "wa_id": wa_id}],
+                "messages": [{"id": wamid}],
+            },
+            {},
+        )
+
+
+def _text_problem(body: dict[str, Any]) -> str:
+    """Why a text message is malformed, in Graph's words; "" when it is fine."""
+    if not body.get("to"):
+        return "(#100) The parameter to is required."
+    if body.get("type", "text") != "text":
+        return f"(#100) The stand-in only takes text messages, not {body.get('type')!r}."
+    text = body.get("text")
+    if not isinstance(text, dict) or not isinstance(text.get("body"), str) or not text["body"]:
+        return "(#100) The parameter text['body'] is required."
+    if len(text["body"]) > MAX_TEXT:
+        return f"(#100) Param text['body'] must be at most {MAX_TEXT} characters long."
+    return ""
+
+
+def _handler_for(standin: WhatsAppStandIn) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def _serve(self, method: str) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                body = "<not json>"
+            path = self.path.split("?", 1)[0]
+            status, payload, headers = standin.handle(
+                method, path, body, self.headers.get("Authorization", "")
+            )
+            standin.requests.append(
+                Request(time.time(), method, path, dict(self.headers.items()), body, status)
+            )
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            self._serve("GET")
+
+        def do_POST(self) -> None:
+            self._serve("POST")
+
+    return Handler
+
+
+@contextmanager
+def running_whatsapp(**kwargs: Any) -> Iterator[WhatsAppStandIn]:
+    """Serve a fresh stand-in on a free port of 127.0.0.1 for the duration of the block."""
+    standin = WhatsAppStandIn(**kwargs)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(standin))
+    standin.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield standin
+    finally:
+        server.shutdown()
+        server.server_close()
