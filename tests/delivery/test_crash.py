@@ -318,6 +318,7 @@ def test_nothing_doubles_and_nothing_is_lost_when_processes_die(
             "answers": dict(run.answers),
             "standin_redeliveries": stand_in.redeliveries(),
             "standin_posts": sum(stand_in.posts.values()),
+            "standin_cut_off": stand_in.incomplete,
         }
         (tmp_path / "summary.json").write_text(json.dumps(summary, indent=2))
         print("\ncrash test:", json.dumps(summary))  # noqa: T201
