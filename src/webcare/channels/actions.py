@@ -56,6 +56,11 @@ def process_event(event: RawInboundEvent) -> list[Message]:
         with transaction.atomic():
             parsed = registry.parser_for(event.source)(event.payload.encode())
             messages = [receive_message(event.inbox, msg, event)[0] for msg in parsed]
+            # In the same transaction: the messages and "processed" commit together.
+            event.state = EventState.PROCESSED
+            event.error = ""
+            event.processed_at = timezone.now()
+            event.save(update_fields=["state", "error", "attempts", "processed_at"])
     except (PayloadError, ChannelError) as exc:
         _mark_failed(event, str(exc))
         return []
@@ -63,10 +68,6 @@ def process_event(event: RawInboundEvent) -> list[Message]:
         logger.exception("ingest.event_failed", extra={"event_id": event.pk})
         _mark_failed(event, f"{type(exc).__name__}: {exc}")
         return []
-    event.state = EventState.PROCESSED
-    event.error = ""
-    event.processed_at = timezone.now()
-    event.save(update_fields=["state", "error", "attempts", "processed_at"])
     return messages
 
 

@@ -6,12 +6,18 @@ and carries the Django session, so the consumer knows who is listening.
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webcare.config.settings")
 
 # Django must be set up before anything imports models.
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from django.conf import settings  # noqa: E402
+
+from webcare.core.asgi_handler import LaneASGIHandler  # noqa: E402
+
+django_asgi_app = LaneASGIHandler(lanes=settings.WEBCARE_HTTP_THREADS)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

@@ -116,10 +116,11 @@ TEMPLATES = [
 
 def _databases() -> dict:
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'webcare.sqlite3'}"
-    # No persistent connections: under ASGI every request runs its sync code in a thread of
-    # its own, so a kept connection outlives its thread and PostgreSQL runs out of clients
-    # under load ("too many clients", seen at 200 webhooks/s). Django's ASGI advice.
-    db = dj_database_url.parse(url, conn_max_age=0)
+    # Connections are kept: web requests run on a fixed set of long-lived threads
+    # (core/asgi_handler.py), so each lane reuses its connection instead of paying for a new
+    # one per request, and the number of connections stays bounded. Health checks replace a
+    # connection the database dropped (a restart) before a request uses it.
+    db = dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
     if db["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers and one writer work at once; IMMEDIATE takes the write lock at
         # BEGIN so two writers queue on the timeout instead of failing on lock upgrade.
@@ -187,6 +188,8 @@ TASKS = {
 
 # Replies to platforms time out rather than hang a worker.
 WEBCARE_HTTP_TIMEOUT = float(os.environ.get("WEBCARE_HTTP_TIMEOUT", "10"))
+# Threads per web process for the sync part of HTTP requests (core/asgi_handler.py).
+WEBCARE_HTTP_THREADS = int(os.environ.get("WEBCARE_HTTP_THREADS", "4"))
 # How often polled channels (X mentions) are read. X allows 300 mention reads per user per
 # 15 minutes, one per 3 s; 15 s leaves room for catch-up pages.
 WEBCARE_POLL_SECONDS = float(os.environ.get("WEBCARE_POLL_SECONDS", "15"))
