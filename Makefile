@@ -35,17 +35,25 @@ system-deps:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
 	fi
 
-# The whole suite on SQLite, then on PostgreSQL. With CI=true PostgreSQL and Redis must be
-# there; on a laptop without them the PostgreSQL run is skipped with a message.
+# The whole suite on SQLite, then on PostgreSQL, each on TEST_WORKERS processes (pytest-xdist;
+# the slow load and crash tests start first). With CI=true PostgreSQL and Redis must be there;
+# on a laptop without them the PostgreSQL run is skipped with a message.
+# The crash test runs at its full size (10,000 events, 1,000 replies) on PostgreSQL, the
+# scale-out setup, and at a quarter of it on SQLite, to keep the suite's length reasonable.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -p no:cacheprovider -n $(TEST_WORKERS) --dist worksteal
+
 test: install system-deps test-sqlite test-postgres
 
 test-sqlite: install
-	WEBCARE_ENV=test WEBCARE_DATA_DIR=$(CURDIR)/var/test-sqlite $(BIN)/pytest -p no:cacheprovider
+	WEBCARE_ENV=test WEBCARE_DATA_DIR=$(CURDIR)/var/test-sqlite \
+		WEBCARE_CRASH_EVENTS=$${WEBCARE_CRASH_EVENTS:-2500} WEBCARE_CRASH_REPLIES=$${WEBCARE_CRASH_REPLIES:-250} \
+		$(PYTEST)
 
 test-postgres: install
 	@if $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_URL)'.rsplit('/', 1)[0] + '/postgres', connect_timeout=3).close()" 2>/dev/null; then \
 		WEBCARE_ENV=test WEBCARE_DATA_DIR=$(CURDIR)/var/test-postgres DATABASE_URL=$(PG_URL) \
-			$(BIN)/pytest -p no:cacheprovider; \
+			$(PYTEST); \
 	elif [ "$$CI" = "true" ]; then \
 		echo "PostgreSQL is not reachable at $(PG_URL), and CI=true requires it."; exit 1; \
 	else \

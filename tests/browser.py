@@ -3,11 +3,15 @@
 import re
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, Playwright
+from playwright.sync_api import Browser, Page, Playwright, expect
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screenshots"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# How long `expect` waits for a page to get there: generous, because on a 2-core machine a
+# browser, a server and a second test worker share the cores. It ends a broken test; it
+# measures nothing (speed is measured by `make bench`).
+expect.set_options(timeout=15_000)
 
 
 def launch_chromium(playwright: Playwright) -> Browser:

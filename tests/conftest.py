@@ -171,3 +171,9 @@ def logged_in(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the slow load and crash tests first: with several workers (`-n 2`), one of them
+    starts on the long crash test while the others work through everything else."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -52,6 +52,7 @@ REPLY_DRIVERS = 2
 # Generous: they end a broken run, they measure nothing.
 RUN_TIMEOUT = 1800.0
 SETTLE_TIMEOUT = 300.0
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("transactional_db")]
 
@@ -347,7 +348,9 @@ def test_nothing_doubles_and_nothing_is_lost_when_processes_die(
             "standin_posts": sum(stand_in.posts.values()),
             "standin_cut_off": stand_in.incomplete,
         }
-        (tmp_path / "summary.json").write_text(json.dumps(summary, indent=2))
+        # Kept beside the screenshots, where a person (and CI's log) can read it afterwards.
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / f"crash-{connection.vendor}.json").write_text(json.dumps(summary, indent=2))
         print("\ncrash test:", json.dumps(summary))  # noqa: T201
         logs = f"serve:\n{server.tail()}\nworker:\n{worker.tail()}"
 
