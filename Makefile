@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 PG_URL ?= postgres://postgres@127.0.0.1:5432/webcare
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo serve test test-sqlite test-postgres test-fast system-deps lint format bench eval messages clean
+.PHONY: install demo sandbox serve test test-sqlite test-postgres test-fast system-deps lint format bench eval messages clean
 
 install: $(STAMP)
 
@@ -25,6 +25,10 @@ demo: install
 
 serve: install
 	$(BIN)/webcare serve
+
+# Webcare beside stand-ins of X, Facebook, Instagram and WhatsApp, in its own data directory.
+sandbox: install
+	WEBCARE_ENV=demo WEBCARE_DATA_DIR=$(CURDIR)/var/sandbox $(BIN)/webcare sandbox
 
 # System packages the browser tests need (Debian's chromium); installed only when missing.
 system-deps:

@@ -3,7 +3,7 @@
 The full path of a reply, on the database DATABASE_URL names (migrated and empty, as
 bench/run.py prepares it): agents POST replies to `/api/v1/conversations/{id}/replies` of a
 real `webcare serve`; the outbox worker (a separate `webcare worker`, or the embedded one with
---embedded) sends each, signed, to a stand-in integrator (tests/standins/callback.py) on
+--embedded) sends each, signed, to a stand-in integrator (webcare.sandbox.standins.callback) on
 127.0.0.1. The clock runs from the first POST until the stand-in has accepted every reply, so
 it measures what the system sustains end to end, not how fast replies are queued.
 
@@ -37,13 +37,13 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
-from tests.standins.callback import CallbackStandIn, Chaos, running_callback_standin  # noqa: E402
 
 from webcare.accounts.actions import create_token, do_add_user, get_or_create_account  # noqa: E402
 from webcare.accounts.models import Role  # noqa: E402
 from webcare.channels.adapters.base import Author, InboundMessage  # noqa: E402
 from webcare.conversations.actions import receive_message  # noqa: E402
 from webcare.inboxes.models import Inbox, InboxKind  # noqa: E402
+from webcare.sandbox.standins.callback import CallbackStandIn, Chaos, running_callback_standin  # noqa: E402
 
 WARMUP = 20
 

@@ -7,6 +7,11 @@
    same run as the baseline (so a noisy machine shows up in both).
 3. Promises on that desk: due-time arithmetic in business hours, and the worker's sweep over
    33,000 overdue conversations (a backlog pass, and a quiet pass once caught up).
+4. Webhook-to-websocket latency (bench/live_latency.py): signed webhooks at 20 and at 200
+   messages/s; embedded on SQLite, and on PostgreSQL + Redis with two web processes (the
+   websocket held on the other one). p50/p99, and the rate reached.
+5. Sustained reply throughput (bench/reply_throughput.py): 1,000 replies from the REST API to a
+   stand-in integrator, with the platform answering at once and after 200 ms.
 
 Each phase runs in its own process with its own DATABASE_URL, as production would.
 """
@@ -176,6 +181,41 @@ def bench_promises(env: dict[str, str]) -> dict[str, object]:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def _last_json(out: str) -> dict[str, object]:
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def bench_live(backend: str, env: dict[str, str], pg_url: str, seconds: float) -> list[object]:
+    """Webhook-to-websocket latency at a modest and at the target rate."""
+    script = [sys.executable, str(ROOT / "bench" / "live_latency.py"), "--seconds", str(seconds)]
+    if backend == "postgresql":
+        # live_latency.py makes its own fresh database next to this one, and flushes Redis 9.
+        script += ["--pg-url", pg_url, "--redis-url", "redis://127.0.0.1:6379/9"]
+        script += ["--processes", "2"]
+    return [_last_json(_run([*script, "--rate", str(rate)], env)) for rate in (20, 200)]
+
+
+def bench_replies(backend: str, pg_url: str, replies: int) -> list[object]:
+    """Replies per second, API to platform, with an instant and a 200 ms platform."""
+    rows = []
+    for latency in (0.0, 0.2):
+        url = (
+            _fresh_sqlite("replies")
+            if backend == "sqlite"
+            else _fresh_postgres(pg_url, "webcare_bench_replies")
+        )
+        env = _env(url, VAR / backend)
+        _migrate(env)
+        script = [sys.executable, str(ROOT / "bench" / "reply_throughput.py")]
+        script += ["--replies", str(replies), "--latency", str(latency)]
+        if backend == "sqlite":
+            script.append("--embedded")
+        out = _run(script, env)
+        details, totals = (json.loads(line) for line in out.strip().splitlines()[-2:])
+        rows.append({**details, **totals})
+    return rows
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     cpuinfo = Path("/proc/cpuinfo")
@@ -195,6 +235,8 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--import-runs", type=int, default=3)
+    parser.add_argument("--live-seconds", type=float, default=20.0)
+    parser.add_argument("--replies", type=int, default=1000)
     parser.add_argument("--json", type=Path, default=VAR / "results.json")
     args = parser.parse_args()
 
@@ -217,6 +259,8 @@ def main() -> None:
         )
         row["inbox"] = bench_inbox(_env(url, VAR / backend), args.conversations, args.requests)
         row["promises"] = bench_promises(_env(url, VAR / backend))
+        row["live"] = bench_live(backend, _env(url, VAR / backend), args.pg_url, args.live_seconds)
+        row["replies"] = bench_replies(backend, args.pg_url, args.replies)
         results[backend] = row
         print(json.dumps({backend: row}, indent=2))
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -1,11 +1,11 @@
 """Inboxes connected to a platform stand-in: credentials and API base pointing at it."""
 
 from tests.factories import InboxFactory
-from tests.standins.facebook import FacebookStandIn
-from tests.standins.instagram import InstagramStandIn
-from tests.standins.x import XStandIn
 from webcare.accounts.models import Account
 from webcare.inboxes.models import Inbox
+from webcare.sandbox.standins.facebook import FacebookStandIn
+from webcare.sandbox.standins.instagram import InstagramStandIn
+from webcare.sandbox.standins.x import XStandIn
 
 
 def x_inbox(account: Account, standin: XStandIn, **settings: object) -> Inbox:

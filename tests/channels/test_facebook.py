@@ -19,7 +19,6 @@ from pytest_django import Settings
 
 from tests.delivery.conftest import queue_reply, reloaded, work_until
 from tests.factories import InboxFactory
-from tests.standins.facebook import FacebookStandIn, running_facebook
 from webcare.accounts.models import Account, User
 from webcare.channels import registry
 from webcare.channels.adapters import facebook
@@ -28,6 +27,7 @@ from webcare.channels.models import EventState, RawInboundEvent
 from webcare.conversations.models import Conversation, DeliveryStatus, Direction, Message
 from webcare.core.errors import ActionError
 from webcare.inboxes.models import Inbox
+from webcare.sandbox.standins.facebook import FacebookStandIn, running_facebook
 
 JANE = ("6123456789012345", "Jane Customer")
 PIET = ("6123456789099999", "Piet Klant")

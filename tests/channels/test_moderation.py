@@ -16,13 +16,13 @@ from tests.api.conftest import bearer_client
 from tests.browser import launch_chromium, log_in, shoot
 from tests.channels import connected, test_facebook, test_instagram
 from tests.conftest import logged_in
-from tests.standins.facebook import FacebookStandIn, running_facebook
-from tests.standins.instagram import InstagramStandIn, running_instagram
 from webcare.accounts.models import Account, User
 from webcare.conversations.models import Conversation, Message, ReplyState
 from webcare.conversations.moderation import check_moderate
 from webcare.core.errors import ActionError
 from webcare.inboxes.models import Inbox
+from webcare.sandbox.standins.facebook import FacebookStandIn, running_facebook
+from webcare.sandbox.standins.instagram import InstagramStandIn, running_instagram
 
 
 @pytest.fixture

@@ -15,13 +15,13 @@ from tests.api.conftest import bearer_client
 from tests.channels import connected, test_facebook, test_instagram
 from tests.conftest import logged_in
 from tests.delivery.conftest import reloaded, work_until
-from tests.standins.facebook import FacebookStandIn, running_facebook
-from tests.standins.instagram import InstagramStandIn, running_instagram
 from webcare.accounts.models import Account, User
 from webcare.conversations.models import Conversation, DeliveryStatus, Direction, Message
 from webcare.core.errors import ActionError
 from webcare.inboxes.models import Inbox
 from webcare.replies.actions import check_send_reply
+from webcare.sandbox.standins.facebook import FacebookStandIn, running_facebook
+from webcare.sandbox.standins.instagram import InstagramStandIn, running_instagram
 
 JANE = test_facebook.JANE
 TEXT = "Vervelend! Stuur ons je kenteken, dan kijken we het na."

@@ -19,7 +19,6 @@ from pytest_django import Settings
 
 from tests.delivery.conftest import queue_reply, reloaded, work_until
 from tests.factories import InboxFactory
-from tests.standins.whatsapp import WhatsAppStandIn, running_whatsapp
 from webcare.accounts.models import Account, User
 from webcare.channels.adapters import meta, whatsapp
 from webcare.channels.models import EventState, RawInboundEvent
@@ -34,6 +33,7 @@ from webcare.conversations.models import (
 )
 from webcare.core.errors import ActionError
 from webcare.inboxes.models import Inbox
+from webcare.sandbox.standins.whatsapp import WhatsAppStandIn, running_whatsapp
 
 CUSTOMER = "16505551234"
 VERIFY_TOKEN = "meatyhamhock"
@@ -289,7 +289,7 @@ def test_a_reply_is_exactly_the_documented_request_and_ends_sent(
     assert sent.external_id == standin.sent[0]["id"]
 
 
-def test_status_webhooks_move_the_reply_to_delivered(
+def test_status_webhooks_move_the_reply_to_delivered_and_read(
     agent_anna: User, inbox: Inbox, standin: WhatsAppStandIn
 ) -> None:
     reply = queue_reply(agent_anna, customer_writes(standin, inbox), "Komt eraan")
@@ -300,8 +300,8 @@ def test_status_webhooks_move_the_reply_to_delivered(
     assert reloaded(reply).delivery_status == DeliveryStatus.SENT
     assert post_statuses(standin, inbox, delivered)["statuses_applied"] == 1
     assert reloaded(reply).delivery_status == DeliveryStatus.DELIVERED
-    post_statuses(standin, inbox, read)
-    assert reloaded(reply).delivery_status == DeliveryStatus.DELIVERED
+    assert post_statuses(standin, inbox, read)["statuses_applied"] == 1
+    assert reloaded(reply).delivery_status == DeliveryStatus.READ
     assert RawInboundEvent.objects.filter(dedupe_key__startswith="status:").count() == 3
     assert Message.objects.count() == 2
 
@@ -317,7 +317,7 @@ def test_statuses_out_of_order_never_go_backwards_and_apply_once(
     again = post_statuses(standin, inbox, read, delivered)
     late = post_statuses(standin, inbox, sent)
 
-    assert reloaded(reply).delivery_status == DeliveryStatus.DELIVERED
+    assert reloaded(reply).delivery_status == DeliveryStatus.READ
     assert (again["duplicates"], again["statuses_applied"]) == (2, 0)
     assert late["statuses_applied"] == 0
 

@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from tests.channels import connected
 from tests.delivery.conftest import queue_reply, reloaded, work_until
-from tests.standins.x import XStandIn, running_x
 from webcare.accounts.models import Account, User
 from webcare.channels import registry
 from webcare.channels.adapters import x
@@ -28,6 +27,7 @@ from webcare.core.errors import ActionError
 from webcare.core.worker import poll_forever
 from webcare.inboxes.models import Inbox
 from webcare.replies import outbox
+from webcare.sandbox.standins.x import XStandIn, running_x
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from tests.channels import connected
 from tests.channels.test_x import deliver
 from tests.conftest import logged_in
 from tests.delivery.conftest import queue_reply, reloaded, work_until
-from tests.standins.x import XStandIn, running_x
 from webcare.accounts.models import Account, User
 from webcare.channels.models import ConnectorState
 from webcare.channels.x_polling import poll_listening, poll_mentions
@@ -27,6 +26,7 @@ from webcare.conversations.models import Conversation, DeliveryStatus, ReplyStat
 from webcare.core.errors import ActionError
 from webcare.inboxes.actions import do_update_settings
 from webcare.inboxes.models import Inbox
+from webcare.sandbox.standins.x import XStandIn, running_x
 
 QUERY = '"Parkeergarage Centraal" OR parkeercentraal -from:ParkeerCentraal'
 

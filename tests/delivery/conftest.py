@@ -13,7 +13,6 @@ from pytest_django import Settings
 
 from tests.conftest import WebhookClient, message_payload
 from tests.factories import InboxFactory
-from tests.standins.callback import CallbackStandIn, running_callback_standin
 from webcare.accounts.models import Account, User
 from webcare.channels import registry
 from webcare.channels.adapters.api import CallbackSender
@@ -24,6 +23,7 @@ from webcare.inboxes.actions import do_update_settings
 from webcare.inboxes.models import Inbox
 from webcare.replies.actions import check_send_reply
 from webcare.replies.delivery import deliver_next
+from webcare.sandbox.standins.callback import CallbackStandIn, running_callback_standin
 
 
 @pytest.fixture

@@ -35,12 +35,12 @@ from django.db import connection, connections
 from tests.conftest import _free_port
 from tests.delivery.processes import Process, durable_env, wait_for_server
 from tests.factories import AccountFactory, InboxFactory, UserFactory
-from tests.standins.callback import Chaos, running_callback_standin
 from webcare.accounts.actions import create_token
 from webcare.channels.adapters.api import SIGNATURE_HEADER, sign
 from webcare.channels.models import EventState, RawInboundEvent
 from webcare.conversations.models import DeliveryStatus, Direction, Message, MessageKind
 from webcare.inboxes.actions import do_update_settings
+from webcare.sandbox.standins.callback import Chaos, running_callback_standin
 
 EVENTS = int(os.environ.get("WEBCARE_CRASH_EVENTS", "10000"))
 REPLIES = int(os.environ.get("WEBCARE_CRASH_REPLIES", "1000"))

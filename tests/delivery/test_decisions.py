@@ -10,7 +10,6 @@ from pytest_django import Settings
 
 from tests.delivery.conftest import customer_on, queue_reply, reloaded
 from tests.factories import AccountFactory, InboxFactory, UserFactory
-from tests.standins.callback import CallbackStandIn
 from webcare.accounts.actions import create_token
 from webcare.accounts.models import Account, User
 from webcare.conversations.models import Conversation, DeliveryStatus, Message, MessageKind
@@ -19,6 +18,7 @@ from webcare.inboxes.models import Inbox
 from webcare.replies import outbox
 from webcare.replies.actions import check_mark_sent, check_retry_delivery
 from webcare.replies.delivery import deliver_next
+from webcare.sandbox.standins.callback import CallbackStandIn
 
 
 def park(agent: User, inbox: Inbox, external_id: str) -> Message:

@@ -12,11 +12,11 @@ import pytest
 from tests.conftest import _free_port
 from tests.delivery.conftest import customer_on, reloaded
 from tests.delivery.processes import Process, durable_env, wait_for_server
-from tests.standins.callback import CallbackStandIn
 from webcare.accounts.actions import create_token
 from webcare.accounts.models import User
 from webcare.conversations.models import DeliveryStatus, Message
 from webcare.inboxes.models import Inbox
+from webcare.sandbox.standins.callback import CallbackStandIn
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 

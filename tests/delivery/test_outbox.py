@@ -10,13 +10,13 @@ from django.utils import timezone
 from pytest_django import Settings
 
 from tests.delivery.conftest import customer_on, queue_reply, reloaded, work_until
-from tests.standins.callback import CallbackStandIn
 from webcare.accounts.models import User
 from webcare.channels import registry
 from webcare.conversations.models import Conversation, DeliveryStatus, Message
 from webcare.inboxes.models import Inbox
 from webcare.replies import outbox
 from webcare.replies.delivery import deliver, deliver_next
+from webcare.sandbox.standins.callback import CallbackStandIn
 
 
 def delivered(message: Message) -> bool:

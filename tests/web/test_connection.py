@@ -11,11 +11,11 @@ from tests.browser import launch_chromium, log_in, shoot
 from tests.channels import connected
 from tests.conftest import logged_in
 from tests.factories import UserFactory
-from tests.standins.x import XStandIn, running_x
 from webcare.accounts.models import Account, Role, User
 from webcare.channels.models import ConnectorState, EventState, RawInboundEvent
 from webcare.channels.x_polling import poll_mentions
 from webcare.inboxes.models import Inbox
+from webcare.sandbox.standins.x import XStandIn, running_x
 
 
 @pytest.fixture

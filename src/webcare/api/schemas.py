@@ -155,7 +155,7 @@ class MessageOut(Schema):
     )
     delivery_status: str | None = Field(
         description=(
-            "For replies: queued, sending, sent, delivered, failed, or uncertain (sending was "
+            "For replies: queued, sending, sent, delivered, read (WhatsApp), failed, or uncertain (sending was "
             "interrupted and a person decides: mark-sent or retry); null otherwise."
         )
     )

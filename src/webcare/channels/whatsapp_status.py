@@ -7,10 +7,9 @@ is idempotent, so if the process died between storing and applying, Meta's retry
 until it gets a 200) applies it.
 
 Statuses are not guaranteed to arrive in order (platforms.md §3.3). Each write is one
-conditional UPDATE that only moves forward, sent < delivered < failed, so a late `sent` never
-undoes `delivered`, two copies of a status change nothing, and a reply an agent queued again
-after a failure is not touched by the old message's statuses. `read` counts as delivered: our
-DeliveryStatus has no "read", and adding one would need a migration; the stored event keeps it.
+conditional UPDATE that only moves forward, sent < delivered < read (and sent or delivered <
+failed), so a late `sent` never undoes `delivered`, two copies of a status change nothing, and
+a reply an agent queued again after a failure is not touched by the old message's statuses.
 
 A status for a wamid we do not know (a message sent from another tool, or a `delivered` that
 overtook the send's own answer) is kept as its stored event and otherwise ignored.
@@ -36,8 +35,8 @@ logger = logging.getLogger(__name__)
 TARGETS = {
     "sent": DeliveryStatus.SENT,
     "delivered": DeliveryStatus.DELIVERED,
-    "read": DeliveryStatus.DELIVERED,
-    "played": DeliveryStatus.DELIVERED,
+    "read": DeliveryStatus.READ,
+    "played": DeliveryStatus.READ,
     "failed": DeliveryStatus.FAILED,
 }
 # The statuses a reply may move *from* to reach each target: forward only. `sent` is what the
@@ -45,6 +44,7 @@ TARGETS = {
 FORWARD_FROM: dict[str, tuple[str, ...]] = {
     DeliveryStatus.SENT: (),
     DeliveryStatus.DELIVERED: (DeliveryStatus.SENT,),
+    DeliveryStatus.READ: (DeliveryStatus.SENT, DeliveryStatus.DELIVERED),
     DeliveryStatus.FAILED: (DeliveryStatus.SENT, DeliveryStatus.DELIVERED),
 }
 

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "webcare.web",
     "webcare.core",
     "webcare.demo",
+    "webcare.sandbox",
 ]
 
 MIDDLEWARE = [

@@ -188,7 +188,7 @@ class MessageKind(models.TextChoices):
 class DeliveryStatus(models.TextChoices):
     """Where a reply is on its way out; the outbox worker moves it (replies/outbox.py).
 
-    queued -> sending -> sent/delivered, or back to queued for a retry, or failed.
+    queued -> sending -> sent/delivered (-> read), or back to queued for a retry, or failed.
     `uncertain`: a send was interrupted and the platform can neither be asked nor safely
     sent the reply twice, so a person checks the platform and decides.
     """
@@ -198,6 +198,7 @@ class DeliveryStatus(models.TextChoices):
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     DELIVERED = "delivered", _("Delivered")
+    READ = "read", _("Read")  # the customer opened it: only WhatsApp says so (its statuses)
     FAILED = "failed", _("Failed")
     UNCERTAIN = "uncertain", _("Maybe sent")
 

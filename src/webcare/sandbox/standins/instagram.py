@@ -1,7 +1,7 @@
 """A stand-in for an Instagram professional account on the Graph API (graph.instagram.com)
 over real HTTP (platforms.md §2.5, §2.6).
 
-Besides what every Graph stand-in does (tests/standins/meta.py), it holds to:
+Besides what every Graph stand-in does (src/webcare/sandbox/standins/meta.py), it holds to:
 
 - `POST /{version}/{ig-comment-id}/replies?message=...`, at most 2200 characters, under a
   comment it knows, answering `{"id": "<new comment id>"}`;
@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from tests.standins.meta import Answer, GraphStandIn, Route, no_object, ok, serving
+from webcare.sandbox.standins.meta import Answer, GraphStandIn, Route, no_object, ok, serving
 
 MAX_COMMENT = 2200
 MAX_DM_BYTES = 1000
@@ -121,6 +121,6 @@ class InstagramStandIn(GraphStandIn):
 
 
 @contextmanager
-def running_instagram(**kwargs: Any) -> Iterator[InstagramStandIn]:
-    with serving(InstagramStandIn(**kwargs)) as standin:
+def running_instagram(port: int = 0, **kwargs: Any) -> Iterator[InstagramStandIn]:
+    with serving(InstagramStandIn(**kwargs), port) as standin:
         yield standin

@@ -27,12 +27,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from twitter_text import parse_tweet
+
+from webcare.sandbox.standins.serving import serve_in_thread
 
 MENTIONS_CAP = 800
 POST_KEYS = {
@@ -542,18 +544,12 @@ def _handler_for(standin: XStandIn) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def running_x(**kwargs: Any) -> Iterator[XStandIn]:
-    """Serve a fresh stand-in on a free port of 127.0.0.1 for the duration of the block."""
+def running_x(port: int = 0, **kwargs: Any) -> Iterator[XStandIn]:
+    """Serve a fresh stand-in on `port` of 127.0.0.1 (0: a free one) during the block."""
     standin = XStandIn(**kwargs)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(standin))
-    standin.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_in_thread(_handler_for(standin), port) as url:
+        standin.url = url
         yield standin
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def utc_minutes_ago(minutes: int) -> datetime:

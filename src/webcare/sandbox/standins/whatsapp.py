@@ -26,8 +26,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from webcare.sandbox.standins.serving import serve_in_thread
 
 MAX_TEXT = 4096
 WINDOW_SECONDS = 24 * 3600
@@ -340,15 +342,9 @@ def _handler_for(standin: WhatsAppStandIn) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def running_whatsapp(**kwargs: Any) -> Iterator[WhatsAppStandIn]:
-    """Serve a fresh stand-in on a free port of 127.0.0.1 for the duration of the block."""
+def running_whatsapp(port: int = 0, **kwargs: Any) -> Iterator[WhatsAppStandIn]:
+    """Serve a fresh stand-in on `port` of 127.0.0.1 (0: a free one) during the block."""
     standin = WhatsAppStandIn(**kwargs)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(standin))
-    standin.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_in_thread(_handler_for(standin), port) as url:
+        standin.url = url
         yield standin
-    finally:
-        server.shutdown()
-        server.server_close()

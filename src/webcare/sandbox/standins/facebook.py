@@ -1,6 +1,6 @@
 """A stand-in for a Facebook Page on the Graph API over real HTTP (platforms.md §2.3, §2.4, §2.6).
 
-Besides what every Graph stand-in does (tests/standins/meta.py), it holds to:
+Besides what every Graph stand-in does (src/webcare/sandbox/standins/meta.py), it holds to:
 
 - `POST /{version}/{comment-id}/comments` with a form field `message` of at most 8000
   characters, under a comment (or post) it knows, answering `{"id": "<new comment id>"}`;
@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from tests.standins.meta import Answer, GraphStandIn, Route, no_object, ok, serving
+from webcare.sandbox.standins.meta import Answer, GraphStandIn, Route, no_object, ok, serving
 
 MAX_COMMENT = 8000
 MAX_MESSENGER_TEXT = 2000  # "less than 2000 characters"
@@ -146,6 +146,6 @@ class FacebookStandIn(GraphStandIn):
 
 
 @contextmanager
-def running_facebook(**kwargs: Any) -> Iterator[FacebookStandIn]:
-    with serving(FacebookStandIn(**kwargs)) as standin:
+def running_facebook(port: int = 0, **kwargs: Any) -> Iterator[FacebookStandIn]:
+    with serving(FacebookStandIn(**kwargs), port) as standin:
         yield standin

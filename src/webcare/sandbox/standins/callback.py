@@ -21,9 +21,11 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
+
+from webcare.sandbox.standins.serving import serve_in_thread
 
 Fault = Literal["500", "429", "slow", "drop"]
 
@@ -222,17 +224,9 @@ def _handler(stand_in: CallbackStandIn) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def running_callback_standin(secret: str = "") -> Iterator[CallbackStandIn]:
-    """A stand-in listening on a free port of 127.0.0.1, served from a thread."""
+def running_callback_standin(secret: str = "", port: int = 0) -> Iterator[CallbackStandIn]:
+    """A stand-in listening on `port` of 127.0.0.1 (0: a free one), served from a thread."""
     stand_in = CallbackStandIn(secret=secret)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(stand_in))
-    server.daemon_threads = True
-    stand_in.url = f"http://127.0.0.1:{server.server_address[1]}/webcare/replies"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_in_thread(_handler(stand_in), port) as url:
+        stand_in.url = f"{url}/webcare/replies"
         yield stand_in
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

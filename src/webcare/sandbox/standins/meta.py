@@ -24,11 +24,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.standins.whatsapp import Fault, graph_error
+from webcare.sandbox.standins.serving import serve_in_thread
+from webcare.sandbox.standins.whatsapp import Fault, graph_error
 
 WINDOW_SECONDS = 24 * 3600
 HUMAN_AGENT_SECONDS = 7 * 24 * 3600
@@ -331,14 +332,8 @@ def _handler_for(standin: GraphStandIn) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def serving(standin: StandIn) -> Iterator[StandIn]:
-    """Serve `standin` on a free port of 127.0.0.1 for the duration of the block."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(standin))
-    standin.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+def serving(standin: StandIn, port: int = 0) -> Iterator[StandIn]:
+    """Serve `standin` on `port` of 127.0.0.1 (0: a free one) for the duration of the block."""
+    with serve_in_thread(_handler_for(standin), port) as url:
+        standin.url = url
         yield standin
-    finally:
-        server.shutdown()
-        server.server_close()
