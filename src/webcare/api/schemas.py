@@ -155,8 +155,9 @@ class MessageOut(Schema):
     )
     delivery_status: str | None = Field(
         description=(
-            "For replies: queued, sending, sent, delivered, read (WhatsApp), failed, or uncertain (sending was "
-            "interrupted and a person decides: mark-sent or retry); null otherwise."
+            "For replies: queued, sending, sent, delivered, read (WhatsApp), failed, or "
+            "uncertain (sending was interrupted and a person decides: mark-sent or retry); "
+            "null otherwise."
         )
     )
     delivery_error: str = Field(
