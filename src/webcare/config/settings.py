@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "webcare.conversations",
     "webcare.channels",
     "webcare.replies",
+    "webcare.triage",
     "webcare.web",
     "webcare.core",
     "webcare.demo",

@@ -1,0 +1,141 @@
+"""The trained linear models and how they are stored: numpy arrays, no pickle, no scikit-learn.
+
+Training (training.py) uses scikit-learn once, at install or in `make eval`; what it keeps is
+a vocabulary, the idf of each n-gram, and one weight matrix with a column per output of every
+head (complaint; English and Dutch sentiment). At run time a message's n-grams are looked up
+once and all heads are scored with one small matrix product, so the cost of a head is a few
+columns, not a second pass over the text.
+
+Files are `.npz` (numpy's zip of arrays), loaded with allow_pickle=False: a model file can
+carry numbers and text, never code.
+"""
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from webcare.triage.features import lexicon_features, ngrams, tokens
+
+
+@dataclass(frozen=True)
+class Head:
+    """One model's columns in the weight matrix: binary heads have one (a logit), the others
+    one per class (softmax)."""
+
+    name: str
+    classes: tuple[str, ...]
+    start: int
+
+    @property
+    def width(self) -> int:
+        return 1 if len(self.classes) == 2 else len(self.classes)
+
+
+class TextModels:
+    """All heads over one shared vocabulary of n-grams."""
+
+    def __init__(
+        self,
+        *,
+        vocabulary: list[str],
+        idf: np.ndarray,
+        weights: np.ndarray,
+        dense_weights: np.ndarray,
+        bias: np.ndarray,
+        heads: list[Head],
+        meta: dict[str, object],
+    ) -> None:
+        self.vocabulary = vocabulary
+        self.index = {gram: i for i, gram in enumerate(vocabulary)}
+        self.idf = idf.astype(np.float64)
+        self.weights = weights.astype(np.float64)
+        self.dense_weights = dense_weights.astype(np.float64)
+        self.bias = bias.astype(np.float64)
+        self.heads = {head.name: head for head in heads}
+        self.meta = meta
+        # Each n-gram's idf folded into its weights, and its squared idf for the l2 norm: a
+        # message then costs one dict lookup per n-gram and two gathers.
+        self.scaled = self.weights * self.idf[:, None]
+        self.idf_squared = self.idf * self.idf
+
+    def logits(self, text: str) -> np.ndarray:
+        """Every head's raw scores for one text: binary TF-IDF (l2) n-grams and the lexicon
+        features, exactly as scikit-learn saw them in training."""
+        found = set(map(self.index.get, ngrams(tokens(text))))
+        found.discard(None)
+        z = self.bias + np.asarray(lexicon_features(text)) @ self.dense_weights
+        if found:
+            ids = np.fromiter(found, dtype=np.intp, count=len(found))
+            z = z + self.scaled[ids].sum(axis=0) / math.sqrt(float(self.idf_squared[ids].sum()))
+        return z
+
+    def predict(self, text: str) -> dict[str, dict[str, float]]:
+        """Class probabilities per head."""
+        return self.probabilities(self.logits(text))
+
+    def probabilities(self, z: np.ndarray) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        for head in self.heads.values():
+            if head.width == 1:
+                p = 1.0 / (1.0 + math.exp(-float(z[head.start])))
+                out[head.name] = {head.classes[0]: 1.0 - p, head.classes[1]: p}
+            else:
+                part = z[head.start : head.start + head.width]
+                e = np.exp(part - part.max())
+                e /= e.sum()
+                out[head.name] = dict(zip(head.classes, e.tolist(), strict=True))
+        return out
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta = {
+            **self.meta,
+            "heads": [
+                {"name": h.name, "classes": h.classes, "start": h.start}
+                for h in self.heads.values()
+            ],
+        }
+        np.savez_compressed(
+            path,
+            vocabulary=_text_array("\n".join(self.vocabulary)),
+            idf=self.idf.astype(np.float32),
+            weights=self.weights.astype(np.float32),
+            dense_weights=self.dense_weights.astype(np.float32),
+            bias=self.bias.astype(np.float32),
+            meta=_text_array(json.dumps(meta, sort_keys=True)),
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> "TextModels":
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(_array_text(data["meta"]))
+            heads = [
+                Head(h["name"], tuple(h["classes"]), int(h["start"])) for h in meta.pop("heads")
+            ]
+            return cls(
+                vocabulary=_array_text(data["vocabulary"]).split("\n"),
+                idf=data["idf"],
+                weights=data["weights"],
+                dense_weights=data["dense_weights"],
+                bias=data["bias"],
+                heads=heads,
+                meta=meta,
+            )
+
+
+def _text_array(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+
+
+def _array_text(array: np.ndarray) -> str:
+    return array.tobytes().decode("utf-8")
+
+
+def file_digest(path: Path) -> str:
+    """The first 12 hex digits of a model file's SHA-256: part of the stored model version,
+    so a result can always be traced to the exact weights that made it."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
