@@ -6,11 +6,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PG_URL ?= postgres://postgres@127.0.0.1:5432/webcare
+# Triage's text models are trained here from ../shared/data, never committed (docs/triage.md).
+TRIAGE_MODELS := src/webcare/triage/trained/text_models.npz
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: install demo sandbox serve test test-sqlite test-postgres test-fast system-deps lint format bench eval messages clean
 
-install: $(STAMP)
+install: $(STAMP) $(TRIAGE_MODELS)
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Webcare needs Python 3.11, found " + sys.version' 
@@ -19,6 +21,11 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Without the shared data folder this prints why and writes nothing: triage then runs on its
+# lexicons. Single-threaded and niced: it takes a minute or two on a 2-core machine.
+$(TRIAGE_MODELS): $(STAMP) src/webcare/triage/training.py src/webcare/triage/features.py $(wildcard src/webcare/triage/lexicons/*.tsv)
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 nice -n 10 $(BIN)/python -m webcare.triage.training text
 
 demo: install
 	WEBCARE_ENV=demo $(BIN)/webcare demo
@@ -79,10 +86,12 @@ format: install
 
 bench: install
 	$(BIN)/python bench/run.py --pg-url $(PG_URL)
+	$(BIN)/python bench/bench_triage.py
 
-# Offline evaluations against ../shared/data; triage (a later issue) adds its models here.
+# Offline evaluations against ../shared/data: threading, and triage (writes docs/triage.md).
 eval: install
 	$(BIN)/python bench/eval_threading.py
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python bench/eval_triage.py
 
 messages: install
 	cd src/webcare && WEBCARE_ENV=development WEBCARE_DATA_DIR=$(CURDIR)/var/dev ../../$(BIN)/webcare makemessages -l nl && \

@@ -6,7 +6,7 @@ from django.utils import timezone
 from webcare.accounts.models import Account, Membership, Role, Team, User
 from webcare.channels.models import RawInboundEvent
 from webcare.contacts.models import Contact, ContactIdentity
-from webcare.conversations.models import Conversation, Label
+from webcare.conversations.models import Conversation, Label, Message
 from webcare.inboxes.models import Inbox, InboxKind
 
 
@@ -106,3 +106,26 @@ class RawInboundEventFactory(factory.django.DjangoModelFactory):
     source = "api"
     dedupe_key = factory.Sequence(lambda n: f"id:event-{n}")
     payload = "{}"
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    """A customer message as it is stored after ingest, waiting for a reply (triage tests)."""
+
+    class Meta:
+        model = Message
+
+    conversation = factory.SubFactory(ConversationFactory)
+    account = factory.SelfAttribute("conversation.account")
+    inbox = factory.SelfAttribute("conversation.inbox")
+    sender_identity = factory.SubFactory(
+        ContactIdentityFactory,
+        contact=factory.SelfAttribute("..conversation.contact"),
+        inbox=factory.SelfAttribute("..conversation.inbox"),
+    )
+    direction = "inbound"
+    kind = "message"
+    external_id = factory.Sequence(lambda n: f"msg-{n}")
+    text = "Hello"
+    public = True
+    created_at = factory.LazyFunction(timezone.now)
+    reply_state = "waiting"

@@ -112,7 +112,7 @@ def detect(text: str, fallback: str = "en") -> tuple[str, float]:
     """(language, confidence): "nl", "en" or "other"; `fallback` when the text has no letters
     to go by (an emoji, a link), with confidence 0."""
     cleaned = clean(text)
-    words = cleaned.count(" ") - 1
+    words = cleaned.count(" ") - 1 if len(cleaned) > 2 else 0
     if _other_language(cleaned, words):
         return "other", 1.0
     if words < 1:

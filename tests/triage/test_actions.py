@@ -1,0 +1,75 @@
+"""TriageResult is stored by the action, and by the background task after commit."""
+
+from datetime import timedelta
+
+import pytest
+
+from tests.factories import ContactIdentityFactory, ConversationFactory, MessageFactory
+from webcare.triage import pipeline, selectors
+from webcare.triage.actions import triage_message
+from webcare.triage.models import TriageResult
+from webcare.triage.tasks import enqueue_triage
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_action_stores_the_triage_with_the_model_version() -> None:
+    message = MessageFactory(
+        text="@ParkeerCentraal de slagboom is kapot! Mijn kenteken is 12-ABC-3",
+        sender_identity__follower_count=12_000,
+    )
+
+    result = triage_message(message)
+
+    stored = TriageResult.objects.get(message=message)
+    assert stored == result
+    assert stored.language == "nl"
+    assert stored.intent == "complaint"
+    assert stored.needs_reply is True
+    assert stored.sentiment == "negative"
+    assert stored.pii == [{"type": "plate", "start": 56, "end": 64}]
+    assert stored.has_pii is True
+    assert "12k followers" in stored.reasons
+    assert "personal data in public" in stored.reasons
+    assert stored.model_version == pipeline.model_version()
+
+
+def test_triaging_again_replaces_the_result() -> None:
+    message = MessageFactory(text="Hoe laat sluit de garage?")
+    triage_message(message)
+    message.text = "Bedankt, top geregeld!"
+    triage_message(message)
+    assert TriageResult.objects.filter(message=message).count() == 1
+    assert TriageResult.objects.get(message=message).intent == "praise"
+
+
+def test_our_own_messages_are_not_triaged() -> None:
+    conversation = ConversationFactory()
+    note = MessageFactory(
+        conversation=conversation,
+        direction="outbound",
+        kind="note",
+        public=False,
+        reply_state="",
+        sender_identity=None,
+        external_id=None,
+    )
+    assert triage_message(note) is None
+    assert not TriageResult.objects.exists()
+
+
+def test_the_task_triages_after_commit(django_capture_on_commit_callbacks) -> None:
+    message = MessageFactory(text="Where is my refund? Still waiting after 3 weeks")
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue_triage(message)
+    assert TriageResult.objects.get(message=message).intent == "complaint"
+
+
+def test_priority_now_adds_the_waiting_time() -> None:
+    identity = ContactIdentityFactory(follower_count=None)
+    message = MessageFactory(text="Why is the barrier not opening?", sender_identity=identity)
+    result = triage_message(message)
+    later = message.created_at + timedelta(minutes=30)
+    points, reasons = selectors.priority_now(result, message.created_at, now=later)
+    assert reasons[-1] == "waiting 30 min"
+    assert points == result.priority + 5
