@@ -85,16 +85,17 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(_DIGIT.sub("0", text))
 
 
-def ngrams(toks: list[str]) -> list[str]:
-    """Word 1- and 2-grams and character n-grams of the joined tokens (prefixes keep the three
-    kinds apart: "w:" words, "b:" word pairs, no prefix for characters)."""
+def word_features(toks: list[str]) -> list[str]:
+    """Word 1- and 2-grams ("w:" and "b:" keep the two kinds apart)."""
     features = ["w:" + t for t in toks]
     features += [f"b:{a} {b}" for a, b in pairwise(toks)]
-    s = " " + " ".join(toks) + " "
-    length = len(s)
-    for n in CHAR_NGRAMS:
-        features += [s[i : i + n] for i in range(length - n + 1)]
     return features
+
+
+def char_text(toks: list[str]) -> str:
+    """The string whose character n-grams are features (hashing.py): the tokens joined, so
+    n-grams run across word boundaries as in "t w" of "at work"."""
+    return " " + " ".join(toks) + " "
 
 
 def _read_lexicon(lines: list[str], scale: float) -> dict[str, float]:

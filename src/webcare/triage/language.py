@@ -20,11 +20,12 @@ over 99.5 % (docs/triage.md).
 import math
 import re
 from functools import cache
-from itertools import repeat
 from pathlib import Path
 
 import numpy as np
 import pycld2
+
+from webcare.triage.hashing import char_ngram_buckets
 
 ARTEFACT = Path(__file__).resolve().parent / "artefacts" / "language.npz"
 LANGUAGES = ("en", "nl")
@@ -47,43 +48,28 @@ def clean(text: str) -> str:
     return " " + " ".join(_WORD.findall(_NOISE.sub(" ", text.lower()))) + " "
 
 
-def char_ngrams(cleaned: str) -> list[str]:
-    n_chars = len(cleaned)
-    piece = cleaned.__getitem__
-    grams: list[str] = []
-    for n in NGRAMS:
-        grams += map(piece, map(slice, range(n_chars - n + 1), range(n, n_chars + 1)))
-    return grams
+def buckets(cleaned: str) -> np.ndarray:
+    return char_ngram_buckets(cleaned, NGRAMS)
 
 
 class LanguageModel:
-    """Naive Bayes as one number per n-gram: log P(gram | Dutch) - log P(gram | English).
+    """Naive Bayes as one number per hashed n-gram bucket: log P(bucket | Dutch) - log
+    P(bucket | English), 0 for buckets too rare to judge. A text's score is their sum."""
 
-    Summing those with map() over a dict is three times faster here than gathering rows of a
-    numpy array, and language identification runs on every message."""
-
-    def __init__(self, vocabulary: list[str], log_prob: np.ndarray) -> None:
-        self.vocabulary = vocabulary
-        self.log_prob = log_prob.astype(np.float64)
-        odds = (self.log_prob[:, 1] - self.log_prob[:, 0]).tolist()
-        self.log_odds = dict(zip(vocabulary, odds, strict=True))
+    def __init__(self, log_odds: np.ndarray) -> None:
+        self.log_odds = log_odds.astype(np.float64)
 
     def dutch_log_odds(self, cleaned: str) -> float:
-        return sum(map(self.log_odds.get, char_ngrams(cleaned), repeat(0.0)))
+        return float(self.log_odds[buckets(cleaned)].sum())
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(
-            path,
-            vocabulary=np.frombuffer("\n".join(self.vocabulary).encode(), dtype=np.uint8),
-            log_prob=self.log_prob.astype(np.float32),
-        )
+        np.savez_compressed(path, log_odds=self.log_odds.astype(np.float32))
 
     @classmethod
     def load(cls, path: Path = ARTEFACT) -> "LanguageModel":
         with np.load(path, allow_pickle=False) as data:
-            vocabulary = data["vocabulary"].tobytes().decode().split("\n")
-            return cls(vocabulary, data["log_prob"])
+            return cls(data["log_odds"])
 
 
 @cache

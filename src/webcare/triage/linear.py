@@ -1,10 +1,11 @@
 """The trained linear models and how they are stored: numpy arrays, no pickle, no scikit-learn.
 
 Training (training.py) uses scikit-learn once, at install or in `make eval`; what it keeps is
-a vocabulary, the idf of each n-gram, and one weight matrix with a column per output of every
-head (complaint; English and Dutch sentiment). At run time a message's n-grams are looked up
-once and all heads are scored with one small matrix product, so the cost of a head is a few
-columns, not a second pass over the text.
+a vocabulary of word 1-2-grams, the idf of each feature (words, then 2^18 hashed character
+n-gram buckets, hashing.py), and one weight matrix with a column per output of every head
+(complaint; English and Dutch sentiment). At run time a message's features are found once and
+all heads are scored with one small matrix product, so the cost of a head is a few columns,
+not a second pass over the text.
 
 Files are `.npz` (numpy's zip of arrays), loaded with allow_pickle=False: a model file can
 carry numbers and text, never code.
@@ -18,7 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
-from webcare.triage.features import lexicon_features, ngrams, tokens
+from webcare.triage.features import (
+    CHAR_NGRAMS,
+    char_text,
+    lexicon_features,
+    tokens,
+    word_features,
+)
+from webcare.triage.hashing import char_ngram_buckets
 
 
 @dataclass(frozen=True)
@@ -36,7 +44,7 @@ class Head:
 
 
 class TextModels:
-    """All heads over one shared vocabulary of n-grams."""
+    """All heads over one feature space: the word vocabulary, then the character buckets."""
 
     def __init__(
         self,
@@ -51,6 +59,7 @@ class TextModels:
     ) -> None:
         self.vocabulary = vocabulary
         self.index = {gram: i for i, gram in enumerate(vocabulary)}
+        self.n_words = len(vocabulary)
         self.idf = idf.astype(np.float64)
         self.weights = weights.astype(np.float64)
         self.dense_weights = dense_weights.astype(np.float64)
@@ -62,15 +71,24 @@ class TextModels:
         self.scaled = self.weights * self.idf[:, None]
         self.idf_squared = self.idf * self.idf
 
+    def feature_ids(self, text: str) -> np.ndarray:
+        """The columns of the features present in `text` (binary: each once)."""
+        toks = tokens(text)
+        words = set(map(self.index.get, word_features(toks)))
+        words.discard(None)
+        chars = np.unique(char_ngram_buckets(char_text(toks), CHAR_NGRAMS)) + self.n_words
+        if not words:
+            return chars
+        return np.concatenate((np.fromiter(words, dtype=np.intp, count=len(words)), chars))
+
     def logits(self, text: str) -> np.ndarray:
-        """Every head's raw scores for one text: binary TF-IDF (l2) n-grams and the lexicon
-        features, exactly as scikit-learn saw them in training."""
-        found = set(map(self.index.get, ngrams(tokens(text))))
-        found.discard(None)
+        """Every head's raw scores for one text: binary TF-IDF (l2) features and the lexicon
+        features, exactly as the logistic regressions saw them in training."""
+        ids = self.feature_ids(text)
         z = self.bias + np.asarray(lexicon_features(text)) @ self.dense_weights
-        if found:
-            ids = np.fromiter(found, dtype=np.intp, count=len(found))
-            z = z + self.scaled[ids].sum(axis=0) / math.sqrt(float(self.idf_squared[ids].sum()))
+        norm = float(self.idf_squared[ids].sum())
+        if norm > 0:
+            z = z + self.scaled[ids].sum(axis=0) / math.sqrt(norm)
         return z
 
     def predict(self, text: str) -> dict[str, dict[str, float]]:

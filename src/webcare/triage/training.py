@@ -18,6 +18,7 @@ import csv
 import hashlib
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,15 @@ from pathlib import Path
 import numpy as np
 
 from webcare.triage import language
-from webcare.triage.features import LEXICON_FEATURES, lexicon_features, ngrams, tokens
+from webcare.triage.features import (
+    CHAR_NGRAMS,
+    LEXICON_FEATURES,
+    char_text,
+    lexicon_features,
+    tokens,
+    word_features,
+)
+from webcare.triage.hashing import BUCKETS, char_ngram_buckets
 from webcare.triage.linear import Head, TextModels
 
 REPO = Path(__file__).resolve().parents[3]
@@ -36,10 +45,9 @@ COMPLAINT = ("no", "yes")
 # cross-validation on the training parts only (docs/triage.md).
 C = 4.0
 AIRLINE_AS_COMPLAINTS_WEIGHT = 0.3
-# The most frequent n-grams only: a dict lookup per n-gram is most of a triage's cost, and
-# it is several times slower in a dict that no longer fits the CPU cache (178,000 n-grams
-# cost 150 us a message here, 20,000 cost 35 us).
-MAX_FEATURES = 50_000
+# The most frequent word 1-2-grams only: a dict lookup per word is a large part of a
+# triage's cost, several times slower in a dict that no longer fits the CPU cache.
+MAX_WORDS = 50_000
 
 
 def shared_data_dir() -> Path | None:
@@ -142,35 +150,68 @@ def training_sets(data: Path, keep: Callable[[Example], bool] = lambda e: True) 
     return sets
 
 
-def _analyzer(text: str) -> list[str]:
-    return ngrams(tokens(text))
+class FeatureSpace:
+    """Word 1-2-grams seen in at least two texts (the MAX_WORDS most frequent), then every
+    hashed character bucket seen in at least two; binary TF-IDF with scikit-learn's smoothed
+    idf, rows l2-normalised. Built by hand rather than with TfidfVectorizer because the
+    character part is hashed with our own function (hashing.py), which run time repeats."""
+
+    def __init__(self, texts: list[str]) -> None:
+        word_df: Counter[str] = Counter()
+        char_df = np.zeros(BUCKETS, dtype=np.int64)
+        for text in texts:
+            toks = tokens(text)
+            word_df.update(set(word_features(toks)))
+            char_df[np.unique(char_ngram_buckets(char_text(toks), CHAR_NGRAMS))] += 1
+        kept = sorted((w for w, df in word_df.items() if df >= 2), key=lambda w: (-word_df[w], w))[
+            :MAX_WORDS
+        ]
+        self.vocabulary = sorted(kept)
+        self.index = {w: i for i, w in enumerate(self.vocabulary)}
+        n = len(texts)
+        df = np.concatenate(
+            [np.array([word_df[w] for w in self.vocabulary], dtype=np.float64), char_df]
+        )
+        self.idf = np.where(df >= 2, np.log((1 + n) / (1 + df)) + 1, 0.0)
+        self._rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        cached = self._rows.get(text)
+        if cached is not None:
+            return cached
+        toks = tokens(text)
+        words = sorted({self.index[g] for g in word_features(toks) if g in self.index})
+        chars = np.unique(char_ngram_buckets(char_text(toks), CHAR_NGRAMS)) + len(self.index)
+        ids = np.concatenate([np.array(words, dtype=np.intp), chars])
+        values = self.idf[ids]
+        keep = values > 0
+        ids, values = ids[keep], values[keep]
+        norm = np.sqrt(values @ values)
+        result = (ids, values / norm if norm > 0 else values)
+        self._rows[text] = result
+        return result
+
+    def matrix(self, texts: list[str]) -> object:
+        from scipy import sparse  # noqa: PLC0415 (training-only dependencies stay out of run time)
+
+        rows = [self.row(t) for t in texts]
+        indptr = np.cumsum([0] + [len(ids) for ids, _ in rows])
+        indices = np.concatenate([ids for ids, _ in rows]) if rows else np.empty(0, np.intp)
+        data = np.concatenate([v for _, v in rows]) if rows else np.empty(0)
+        tfidf = sparse.csr_matrix((data, indices, indptr), shape=(len(texts), len(self.idf)))
+        dense = sparse.csr_matrix(np.array([lexicon_features(t) for t in texts]))
+        return sparse.hstack([tfidf, dense]).tocsr()
 
 
 def train_text_models(sets: TrainingSets, meta: dict[str, object] | None = None) -> TextModels:
-    """One vocabulary over every head's texts (n-grams seen at least twice), then one
-    class-balanced logistic regression per head over TF-IDF (binary, l2) + lexicon features."""
-    from scipy import sparse  # noqa: PLC0415 (training-only dependencies stay out of run time)
-    from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: PLC0415
-    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415
+    """One feature space over every head's texts, then one class-balanced logistic regression
+    per head over TF-IDF (binary, l2) + lexicon features."""
+    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415 (training only)
 
-    all_texts = sorted({e.text for e in sets.complaint + sets.sentiment_en + sets.sentiment_nl})
-    vectorizer = TfidfVectorizer(
-        analyzer=_analyzer,
-        binary=True,
-        min_df=2,
-        max_features=MAX_FEATURES,
-        norm="l2",
-        smooth_idf=True,
-        dtype=np.float64,
+    space = FeatureSpace(
+        sorted({e.text for e in sets.complaint + sets.sentiment_en + sets.sentiment_nl})
     )
-    vectorizer.fit(all_texts)
-    vocabulary = list(vectorizer.get_feature_names_out())
-    n_features = len(vocabulary)
-
-    def matrix(examples: list[Example]) -> "sparse.csr_matrix":
-        texts = [e.text for e in examples]
-        dense = np.array([lexicon_features(t) for t in texts])
-        return sparse.hstack([vectorizer.transform(texts), sparse.csr_matrix(dense)]).tocsr()
+    n_features = len(space.idf)
 
     heads: list[Head] = []
     columns: list[np.ndarray] = []
@@ -183,7 +224,7 @@ def train_text_models(sets: TrainingSets, meta: dict[str, object] | None = None)
     ):
         labels = [e.label for e in examples]
         model = LogisticRegression(C=C, class_weight="balanced", max_iter=5000)
-        model.fit(matrix(examples), labels, sample_weight=weights)
+        model.fit(space.matrix([e.text for e in examples]), labels, sample_weight=weights)
         assert tuple(model.classes_) == classes, model.classes_
         head = Head(name, classes, start)
         heads.append(head)
@@ -193,8 +234,8 @@ def train_text_models(sets: TrainingSets, meta: dict[str, object] | None = None)
 
     coef = np.hstack(columns)
     return TextModels(
-        vocabulary=vocabulary,
-        idf=vectorizer.idf_,
+        vocabulary=space.vocabulary,
+        idf=space.idf,
         weights=coef[:n_features],
         dense_weights=coef[n_features : n_features + LEXICON_FEATURES],
         bias=np.concatenate(biases),
@@ -210,21 +251,18 @@ def train_language(data: Path, alpha: float = 0.1, min_count: int = 3) -> langua
     english = [r["text"] for r in _rows(data / "banking77" / "train.csv")] + [
         r["text"] for r in _rows(data / "twitter_customer_care_threads" / "conversations.csv")
     ]
-    counts: list[dict[str, int]] = []
+    counts = []
     for texts in (english, dutch):
-        tally: dict[str, int] = {}
+        tally = np.zeros(BUCKETS, dtype=np.float64)
         for text in texts:
-            for gram in language.char_ngrams(language.clean(text)):
-                tally[gram] = tally.get(gram, 0) + 1
+            np.add.at(tally, language.buckets(language.clean(text)), 1)
         counts.append(tally)
-    vocabulary = sorted(
-        g
-        for g in set(counts[0]) | set(counts[1])
-        if counts[0].get(g, 0) + counts[1].get(g, 0) >= min_count
-    )
-    table = np.array([[c.get(g, 0) for c in counts] for g in vocabulary], dtype=np.float64) + alpha
-    log_prob = np.log(table / table.sum(axis=0))
-    return language.LanguageModel(vocabulary, log_prob)
+    english_counts, dutch_counts = counts
+    kept = (english_counts + dutch_counts) >= min_count
+    n_kept = int(kept.sum())
+    english_p = (english_counts + alpha) / (english_counts[kept].sum() + alpha * n_kept)
+    dutch_p = (dutch_counts + alpha) / (dutch_counts[kept].sum() + alpha * n_kept)
+    return language.LanguageModel(np.where(kept, np.log(dutch_p) - np.log(english_p), 0.0))
 
 
 def main(argv: list[str] | None = None) -> int:
