@@ -127,14 +127,17 @@ def dutch_lexicon() -> dict[str, float]:
 def _lexicon_scores(
     words: list[str], lexicon: dict[str, float], negators: frozenset[str]
 ) -> tuple[float, float, float, float, float]:
+    """Summed positive and negative valence, a word flipped when one of the three words before
+    it is a negator. The lookups run as map() over the words (most have no valence), so the
+    Python loop only visits the few that do."""
     positive = negative = 0.0
     n_positive = n_negative = 0
-    for i, word in enumerate(words):
-        value = lexicon.get(word)
-        if value is None:
+    values = list(map(lexicon.get, words))
+    negated = list(map(negators.__contains__, words))
+    for i, found in enumerate(values):
+        if found is None:
             continue
-        if any(w in negators for w in words[max(0, i - 3) : i]):
-            value *= NEGATION_SCALE
+        value = found * NEGATION_SCALE if True in negated[max(0, i - 3) : i] else found
         if value > 0:
             positive += value
             n_positive += 1
@@ -159,8 +162,8 @@ def lexicon_features(text: str) -> list[float]:
     """
     lower = text.lower()
     words = _LEX_TOKEN.findall(lower)
-    letters = [c for c in text if c.isalpha()]
-    shouting = sum(c.isupper() for c in letters) / len(letters) if len(letters) >= 8 else 0.0
+    letters = sum(map(str.isalpha, text))
+    shouting = sum(map(str.isupper, text)) / letters if letters >= 8 else 0.0
     return [
         *_lexicon_scores(words, english_lexicon(), NEGATORS_EN),
         *_lexicon_scores(words, dutch_lexicon(), NEGATORS_NL),

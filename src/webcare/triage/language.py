@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pycld2
 
-from webcare.triage.hashing import char_ngram_buckets
+from webcare.triage.hashing import char_ngram_buckets, char_ngram_buckets_many
 
 ARTEFACT = Path(__file__).resolve().parent / "artefacts" / "language.npz"
 LANGUAGES = ("en", "nl")
@@ -94,20 +94,32 @@ def _other_language(text: str, words: int) -> bool:
     )
 
 
-def detect(text: str, fallback: str = "en") -> tuple[str, float]:
-    """(language, confidence): "nl", "en" or "other"; `fallback` when the text has no letters
-    to go by (an emoji, a link), with confidence 0."""
-    cleaned = clean(text)
+def _decide(cleaned: str, log_odds: float, fallback: str) -> tuple[str, float]:
     words = cleaned.count(" ") - 1 if len(cleaned) > 2 else 0
-    if _other_language(cleaned, words):
-        return "other", 1.0
     if words < 1:
         return fallback, 0.0
+    if _other_language(cleaned, words):
+        return "other", 1.0
     # Dutch needs odds of e^2 (about 7:1): short posts of names, slang and flight numbers
     # lean Dutch under a model that learnt English from banking queries, and English is what
     # a short mixed post on an international channel is more often in.
-    margin = model().dutch_log_odds(cleaned) - DUTCH_MARGIN
+    margin = log_odds - DUTCH_MARGIN
     p_dutch = 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, margin))))
     if p_dutch >= 0.5:
         return "nl", p_dutch
     return "en", 1.0 - p_dutch
+
+
+def detect(text: str, fallback: str = "en") -> tuple[str, float]:
+    """(language, confidence): "nl", "en" or "other"; `fallback` when the text has no letters
+    to go by (an emoji, a link), with confidence 0."""
+    cleaned = clean(text)
+    return _decide(cleaned, model().dutch_log_odds(cleaned), fallback)
+
+
+def detect_many(texts: list[str], fallback: str = "en") -> list[tuple[str, float]]:
+    """detect() for a batch, with the n-gram hashing done once for all texts."""
+    cleaned = [clean(t) for t in texts]
+    buckets, owners = char_ngram_buckets_many(cleaned, NGRAMS)
+    odds = np.bincount(owners, weights=model().log_odds[buckets], minlength=len(texts))
+    return [_decide(c, float(o), fallback) for c, o in zip(cleaned, odds.tolist(), strict=True)]

@@ -99,13 +99,47 @@ def triage(
 ) -> Triage:
     """Triage one message. `public`, `followers` and `waiting_minutes` feed the priority only;
     unknown (None) adds nothing. A message on a private-only channel is never public."""
+    language, confidence = languages.detect(text, fallback_language)
+    models = text_models()
+    predicted = models.predict(text) if models is not None else None
+    return _finish(
+        text, channel, language, confidence, predicted, public, followers, waiting_minutes
+    )
+
+
+def triage_many(items: Iterable[tuple[str, str]], fallback_language: str = "en") -> list[Triage]:
+    """Triage (text, channel) pairs in order, with the numpy work of the language and text
+    models done once for the whole batch; the same results as triage() one by one."""
+    pairs = list(items)
+    texts = [text for text, _ in pairs]
+    detected = languages.detect_many(texts, fallback_language)
+    models = text_models()
+    if models is not None:
+        predicted: list[dict[str, dict[str, float]] | None] = [
+            models.probabilities(row) for row in models.logits_many(texts)
+        ]
+    else:
+        predicted = [None] * len(texts)
+    return [
+        _finish(text, channel, lang, confidence, p, None, None, None)
+        for (text, channel), (lang, confidence), p in zip(pairs, detected, predicted, strict=True)
+    ]
+
+
+def _finish(  # noqa: PLR0917 (one private step of the two entry points above)
+    text: str,
+    channel: str,
+    language: str,
+    language_confidence: float,
+    predicted: dict[str, dict[str, float]] | None,
+    public: bool | None,
+    followers: int | None,
+    waiting_minutes: float | None,
+) -> Triage:
     if channel in PRIVATE_CHANNELS:
         public = False
-    language, language_confidence = languages.detect(text, fallback_language)
-    models = text_models()
     complaint_probability: float | None = None
-    if models is not None:
-        predicted = models.predict(text)
+    if predicted is not None:
         probabilities = predicted["sentiment_nl" if language == "nl" else "sentiment_en"]
         if language != "nl":
             complaint_probability = predicted["complaint"]["yes"]
@@ -136,8 +170,3 @@ def triage(
         priority=points,
         reasons=tuple(reasons),
     )
-
-
-def triage_many(items: Iterable[tuple[str, str]]) -> list[Triage]:
-    """Triage (text, channel) pairs in order; the batch path of `webcare triage`."""
-    return [triage(text, channel) for text, channel in items]

@@ -34,7 +34,7 @@ from webcare.triage.features import (
     tokens,
     word_features,
 )
-from webcare.triage.hashing import BUCKETS, char_ngram_buckets
+from webcare.triage.hashing import BUCKETS, char_ngram_buckets, distinct
 from webcare.triage.linear import Head, TextModels
 
 REPO = Path(__file__).resolve().parents[3]
@@ -162,7 +162,7 @@ class FeatureSpace:
         for text in texts:
             toks = tokens(text)
             word_df.update(set(word_features(toks)))
-            char_df[np.unique(char_ngram_buckets(char_text(toks), CHAR_NGRAMS))] += 1
+            char_df[distinct(char_ngram_buckets(char_text(toks), CHAR_NGRAMS))] += 1
         kept = sorted((w for w, df in word_df.items() if df >= 2), key=lambda w: (-word_df[w], w))[
             :MAX_WORDS
         ]
@@ -181,7 +181,7 @@ class FeatureSpace:
             return cached
         toks = tokens(text)
         words = sorted({self.index[g] for g in word_features(toks) if g in self.index})
-        chars = np.unique(char_ngram_buckets(char_text(toks), CHAR_NGRAMS)) + len(self.index)
+        chars = distinct(char_ngram_buckets(char_text(toks), CHAR_NGRAMS)) + len(self.index)
         ids = np.concatenate([np.array(words, dtype=np.intp), chars])
         values = self.idf[ids]
         keep = values > 0
