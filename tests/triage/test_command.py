@@ -29,10 +29,19 @@ def test_one_line_out_per_line_in_and_a_bad_line_does_not_stop_the_rest(tmp_path
         json.dumps(["not", "an", "object"]),
         json.dumps({"text": "Mail me at an@example.com please?", "channel": "email"}),
         json.dumps({"text": "Thanks!", "channel": "x", "followers": "many"}),
+        json.dumps(
+            {
+                "text": "Waarom is het zo duur?",
+                "channel": "x",
+                "followers": 12000,
+                "public": True,
+                "waiting_minutes": 18,
+            }
+        ),
     ]
     out = run_triage("\n".join(lines) + "\n", tmp_path)
 
-    assert len(out) == 6
+    assert len(out) == 7
     first = out[0]
     assert first["language"] == "nl"
     assert first["intent"] == "complaint"
@@ -47,6 +56,7 @@ def test_one_line_out_per_line_in_and_a_bad_line_does_not_stop_the_rest(tmp_path
     assert out[4]["intent"] == "question"
     assert out[4]["pii"] == [{"type": "email", "start": 11, "end": 25}]
     assert "followers" in out[5]["error"]
+    assert out[6]["reasons"][-3:] == ["12k followers", "public", "waiting 18 min"]
 
 
 def test_no_input_gives_no_output(tmp_path: Path) -> None:

@@ -97,3 +97,18 @@ def test_waiting_adds_to_priority_up_to_a_limit() -> None:
     assert priority.with_waiting(50, ["complaint"], None) == (50, ["complaint"])
     assert priority.with_waiting(50, [], 60) == (60, ["waiting 1 h"])
     assert priority.with_waiting(90, [], 6000)[0] == 100
+
+
+def test_the_batch_path_gives_the_same_results_as_one_at_a_time() -> None:
+    texts = [
+        "@ParkeerCentraal de slagboom is kapot!! 12-ABC-3",
+        "Where can I find my invoice? Order 12345678",
+        "Bonjour, je voudrais savoir si le parking est ouvert ce soir",
+        "",
+        "👍",
+        "Thanks, great help today",
+    ]
+    one_by_one = [pipeline.triage(t, "x").as_json() for t in texts]
+    batch = [r.as_json() for r in pipeline.triage_many((t, "x") for t in texts)]
+    assert batch == one_by_one
+    assert pipeline.triage_many([]) == []
