@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from tests.factories import ContactIdentityFactory, ConversationFactory, MessageFactory
+from webcare.conversations.models import Conversation
 from webcare.triage import pipeline, selectors
 from webcare.triage.actions import triage_message
 from webcare.triage.models import TriageResult
@@ -73,3 +74,17 @@ def test_priority_now_adds_the_waiting_time() -> None:
     points, reasons = selectors.priority_now(result, message.created_at, now=later)
     assert reasons[-1] == "waiting 30 min"
     assert points == result.priority + 5
+
+
+def test_conversations_can_be_ordered_by_their_waiting_priority() -> None:
+    calm = MessageFactory(text="Hoe laat gaat de garage open?")
+    angry = MessageFactory(text="The barrier is broken, this is ridiculous, refund me now!")
+    triage_message(calm)
+    triage_message(angry)
+    ordered = list(
+        Conversation.objects.annotate(triage_priority=selectors.waiting_priority())
+        .filter(pk__in=[calm.conversation_id, angry.conversation_id])
+        .order_by("-triage_priority")
+        .values_list("pk", flat=True)
+    )
+    assert ordered == [angry.conversation_id, calm.conversation_id]
