@@ -311,7 +311,7 @@ def write_doc(held, cv, base, lang, pii_eval, lat) -> str:
         "| language | nl, en or other | naive Bayes over character 3- and 4-grams (committed, trained on openly licensed text only), CLD2 (pycld2) for a third language |"
     )
     a(
-        "| sentiment | negative, neutral, positive and a score (P(positive) − P(negative), −1..1) | logistic regression per language over word 1-2-grams, character 3- and 5-grams (TF-IDF) and lexicon scores (VADER's English lexicon, Pattern's Dutch adjectives, a hand-written Dutch list) |"
+        "| sentiment | negative, neutral, positive and a score (P(positive) − P(negative), −1..1) | logistic regression per language over binary TF-IDF of word 1-2-grams and of character 3- and 5-grams hashed into 2^18 buckets, plus lexicon scores (VADER's English lexicon, Pattern's Dutch adjectives, a hand-written Dutch list) |"
     )
     a(
         "| intent | question, complaint, praise, feedback, other; needs_reply | complaint: logistic regression (English) or negative sentiment plus complaint words (Dutch); the others: rules (intent.py) |"
@@ -513,7 +513,30 @@ def write_doc(held, cv, base, lang, pii_eval, lat) -> str:
     return str(DOC)
 
 
+def report_only() -> int:
+    """Rewrite docs/triage.md from the last run's var/eval/triage.json (`--report-only`)."""
+    results = json.loads((VAR / "triage.json").read_text("utf-8"))
+    pii_eval = results["pii"]
+    pii_eval["by_type"] = {k: Counter(v) for k, v in pii_eval["by_type"].items()}
+    pii_eval["ibm_email"] = Counter(pii_eval["ibm_email"])
+    pii_eval["misses"] = results.get("pii_misses", [])
+    sys.stdout.write(
+        write_doc(
+            results["held_out"],
+            results["cv"],
+            results["baselines"],
+            results["language"],
+            pii_eval,
+            results["latency"],
+        )
+        + "\n"
+    )
+    return 0
+
+
 def main() -> int:
+    if "--report-only" in sys.argv:
+        return report_only()
     data = tr.shared_data_dir()
     if data is None:
         sys.stdout.write("SKIPPED the triage evaluation: no ../shared/data folder.\n")
@@ -534,6 +557,7 @@ def main() -> int:
         "language": lang,
         "latency": lat,
         "pii": {k: v for k, v in pii_eval.items() if k != "misses"},
+        "pii_misses": pii_eval["misses"],
     }
     (VAR / "triage.json").write_text(json.dumps(results, indent=1, default=str), "utf-8")
     path = write_doc(held, cv, base, lang, pii_eval, lat)
