@@ -287,6 +287,16 @@ def latency() -> dict[str, float]:
 # --- the report ---------------------------------------------------------------------------
 
 
+def reached(held_out: float, cv_mean: float, threshold: float) -> str:
+    """Reached only when the held-out fold and the cross-validated mean both are: on the
+    small sets one lucky fold of 200 rows is no evidence."""
+    if held_out >= threshold and cv_mean >= threshold:
+        return "yes"
+    if held_out >= threshold:
+        return "**no** (held-out fold only; CV below)"
+    return "**no**"
+
+
 def f(x: float) -> str:
     return f"{x:.3f}"
 
@@ -356,7 +366,7 @@ def write_doc(held, cv, base, lang, pii_eval, lat) -> str:
         a(
             f"| {target} | {name} (n={held[name]['n']}) | {f(value)} | "
             f"{f(cv[name][key + '_mean'])} ± {cv[name][key + '_sd']:.3f} | "
-            f"{'yes' if value >= threshold else '**no**'} |"
+            f"{reached(value, cv[name][key + '_mean'], threshold)} |"
         )
     for code, name in (("nl", "Dutch sets"), ("en", "English sets")):
         v = lang[code]["ours"]
@@ -475,7 +485,6 @@ def write_doc(held, cv, base, lang, pii_eval, lat) -> str:
     a("- Neutral is the hard class everywhere: tweets that report a fact with a negative word in")
     a("  it, or a question asked in a friendly tone, sit between the classes, and the annotators")
     a("  disagree with each other there too.")
-    a('- Sarcasm ("great, another delay") reads as positive to words and lexicons alike.')
     a('- Complaints without complaint words (a bare flight number and "still nothing") and')
     a("  non-complaints with them (someone complaining about a third party) are the complaint")
     a("  head's errors. For Dutch there is no complaint data: Dutch complaints are negative")
@@ -502,6 +511,10 @@ def write_doc(held, cv, base, lang, pii_eval, lat) -> str:
     a("  Dutch model for both (a webcare inbox is neither), and report what that costs.")
     a("- Training the English head on airline and tweeteval together costs tweeteval about two")
     a("  points against tweeteval alone; kept for the same reason.")
+    a("- Character n-grams first went through a dict of 178,000 strings (300 µs a message);")
+    a("  hashing them into 2^18 buckets with numpy (hashing.py) made triage fit the latency")
+    a("  target. The scores above are those of the hashed version; the two were not compared")
+    a("  fold for fold.")
     a("- Static embeddings (model2vec) were ruled out without a measurement: their weights come")
     a("  from a model hub, which neither the install nor run time may reach, and no package on")
     a("  the index ships them. A transformer (MiniLM) would not fit 1 ms on this machine.")
@@ -514,8 +527,12 @@ def write_doc(held, cv, base, lang, pii_eval, lat) -> str:
 
 
 def report_only() -> int:
-    """Rewrite docs/triage.md from the last run's var/eval/triage.json (`--report-only`)."""
+    """Rewrite docs/triage.md from the last run's var/eval/triage.json (`--report-only`;
+    with `--latency` as well, the latency is measured again)."""
     results = json.loads((VAR / "triage.json").read_text("utf-8"))
+    if "--latency" in sys.argv:  # measure the latency again, keep the scores
+        results["latency"] = latency()
+        (VAR / "triage.json").write_text(json.dumps(results, indent=1, default=str), "utf-8")
     pii_eval = results["pii"]
     pii_eval["by_type"] = {k: Counter(v) for k, v in pii_eval["by_type"].items()}
     pii_eval["ibm_email"] = Counter(pii_eval["ibm_email"])

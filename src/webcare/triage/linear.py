@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy import sparse
 
 from webcare.triage.features import (
     CHAR_NGRAMS,
@@ -116,15 +117,16 @@ class TextModels:
                 )
             )
         )
-        rows, cols = keys // width, keys % width
-        norms = np.sqrt(np.bincount(rows, weights=self.idf_squared[cols], minlength=n_texts))
-        gathered = self.scaled[cols]
-        z = np.column_stack(
-            [
-                np.bincount(rows, weights=gathered[:, k], minlength=n_texts)
-                for k in range(gathered.shape[1])
-            ]
+        rows, cols = np.divmod(keys, width)
+        # One sparse product instead of gathering a row of weights per feature: a batch has
+        # hundreds of thousands of features, and the gathered copy was most of the time.
+        indptr = np.zeros(n_texts + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n_texts), out=indptr[1:])
+        present = sparse.csr_matrix(
+            (np.ones(len(cols)), cols, indptr), shape=(n_texts, len(self.idf))
         )
+        norms = np.sqrt(present @ self.idf_squared)
+        z = present @ self.scaled
         z /= np.where(norms > 0, norms, 1.0)[:, None]
         dense = np.array([lexicon_features(t) for t in texts]).reshape(n_texts, -1)
         return z + dense @ self.dense_weights + self.bias
@@ -132,6 +134,25 @@ class TextModels:
     def predict(self, text: str) -> dict[str, dict[str, float]]:
         """Class probabilities per head."""
         return self.probabilities(self.logits(text))
+
+    def probabilities_many(self, z: np.ndarray) -> list[dict[str, dict[str, float]]]:
+        """probabilities() for every row of a batch's logits, computed on the whole matrix."""
+        columns: dict[str, list[list[float]]] = {}
+        for head in self.heads.values():
+            part = z[:, head.start : head.start + head.width]
+            if head.width == 1:
+                p = 1.0 / (1.0 + np.exp(-part[:, 0]))
+                columns[head.name] = np.column_stack((1.0 - p, p)).tolist()
+            else:
+                e = np.exp(part - part.max(axis=1, keepdims=True))
+                columns[head.name] = (e / e.sum(axis=1, keepdims=True)).tolist()
+        return [
+            {
+                name: dict(zip(self.heads[name].classes, values[row], strict=True))
+                for name, values in columns.items()
+            }
+            for row in range(len(z))
+        ]
 
     def probabilities(self, z: np.ndarray) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}

@@ -86,7 +86,7 @@ _POSTCODE = re.compile(r"(?<![\w-])[1-9]\d{3} ?(?!SA|SD|SS)[A-Z]{2}(?![\w-])")
 # An order, ticket, case or booking reference: a keyword, then a code with three or more
 # digits (or a six-character booking code after "booking/reservering/PNR").
 _ORDER = re.compile(
-    r"(?:order|bestel(?:ling|nummer|nr)?|ticket|case|zaak|dossier|referentie|reference|ref"
+    r"\b(?:order|bestel(?:ling|nummer|nr)?|ticket|case|zaak|dossier|referentie|reference|ref"
     r"|klantnummer|customer ?(?:number|no)|factuur(?:nummer)?|invoice|tracking|track ?& ?trace"
     r"|pakket|parcel|confirmation|bevestiging|aanvraag|melding|incident|ordernummer"
     r"|ticketnummer|zaaknummer|casenummer|nr)\.?"
@@ -96,7 +96,7 @@ _ORDER = re.compile(
 )
 _HASH_NUMBER = re.compile(r"(?<![\w&])#(?P<code>\d{5,})\b")
 _BOOKING = re.compile(
-    r"(?:booking|boeking|reservering|reservation|pnr|confirmation)\s*(?:code|number|nummer|nr)?"
+    r"\b(?:booking|boeking|reservering|reservation|pnr|confirmation)\s*(?:code|number|nummer|nr)?"
     r"\.?\s*[:#]?\s*(?P<code>[A-Z0-9]{6})\b",
     re.I,
 )

@@ -115,9 +115,9 @@ def triage_many(items: Iterable[tuple[str, str]], fallback_language: str = "en")
     detected = languages.detect_many(texts, fallback_language)
     models = text_models()
     if models is not None:
-        predicted: list[dict[str, dict[str, float]] | None] = [
-            models.probabilities(row) for row in models.logits_many(texts)
-        ]
+        predicted: list[dict[str, dict[str, float]] | None] = list(
+            models.probabilities_many(models.logits_many(texts))
+        )
     else:
         predicted = [None] * len(texts)
     return [
