@@ -79,10 +79,15 @@ def one_at_a_time(call, texts: list[str]) -> float:
     return statistics.median(samples) * 1e6
 
 
-def batch(call, texts: list[str]) -> float:
-    started = time.perf_counter()
-    call(texts)
-    return len(texts) / (time.perf_counter() - started)
+def batch(call, texts: list[str], repeats: int = 3) -> float:
+    """The best of `repeats` runs, as timeit does: on a machine shared with other work the
+    slower runs measure the neighbours, not the code."""
+    best = 0.0
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call(texts)
+        best = max(best, len(texts) / (time.perf_counter() - started))
+    return best
 
 
 def machine() -> str:
@@ -131,7 +136,7 @@ def main() -> int:
         f"## Triage speed (`make bench`, {datetime.now(UTC):%Y-%m-%d}, commit {commit})",
         "",
         f"{where}; one core (affinity pinned), {len(texts):,} messages, {trained}.",
-        "Targets: one message ≤ 1 ms median, batch ≥ 2,000 messages/s.",
+        "Targets: one message ≤ 1 ms median, batch ≥ 2,000 messages/s (best of three runs).",
         "",
         "| | one message, median | batch |",
         "|---|---|---|",
