@@ -1,12 +1,13 @@
 """Text features shared by the trained models: word and character n-grams, and lexicon scores.
 
-One extraction serves every model (complaint, English and Dutch sentiment): the n-grams of a
-message are looked up once in one vocabulary and scored against one weight matrix with a column
-per output (models.py), which is what keeps a whole triage under a millisecond. Training calls
+One extraction serves every model (complaint, English and Dutch sentiment): the word n-grams
+of a message are looked up once in one vocabulary, its character n-grams hashed once
+(hashing.py), and all are scored against one weight matrix with a column per output
+(linear.py), which is what keeps a whole triage under a millisecond. Training calls
 the same functions as a message at run time, so the two can never drift apart.
 
-Why these features: on tweets, word unigrams and bigrams plus character 2- to 5-grams inside
-and across words match a tuned TF-IDF baseline, and character n-grams catch what words miss
+Why these features: on tweets, word unigrams and bigrams plus character n-grams (here of
+lengths 3 and 5, across word boundaries) beat a word-only TF-IDF baseline, and character n-grams catch what words miss
 (misspellings, "sooooo", Dutch compounds such as "klantenservice"). Lexicon scores (VADER's
 English lexicon, Pattern's Dutch adjectives and a hand-written Dutch list) carry what a few
 thousand labelled tweets cannot teach: the polarity of words that are rare in training.

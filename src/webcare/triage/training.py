@@ -10,7 +10,8 @@ copy into src/webcare/triage/trained/ when the folder is there, and without it t
 falls back to the lexicons (pipeline.py says how). `language` rebuilds the committed language
 model from the openly licensed sets only (language.py).
 
-scikit-learn is used here and only here; run time needs numpy alone (models.py).
+scikit-learn is used here and only here; run time needs numpy (and scipy.sparse for batches,
+linear.py).
 """
 
 import argparse
