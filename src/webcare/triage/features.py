@@ -7,10 +7,11 @@ of a message are looked up once in one vocabulary, its character n-grams hashed 
 the same functions as a message at run time, so the two can never drift apart.
 
 Why these features: on tweets, word unigrams and bigrams plus character n-grams (here of
-lengths 3 and 5, across word boundaries) beat a word-only TF-IDF baseline, and character n-grams catch what words miss
-(misspellings, "sooooo", Dutch compounds such as "klantenservice"). Lexicon scores (VADER's
-English lexicon, Pattern's Dutch adjectives and a hand-written Dutch list) carry what a few
-thousand labelled tweets cannot teach: the polarity of words that are rare in training.
+lengths 3 and 5, across word boundaries) beat a word-only TF-IDF baseline, and character
+n-grams catch what words miss (misspellings, "sooooo", Dutch compounds such as
+"klantenservice"). Lexicon scores (VADER's English lexicon, Pattern's Dutch adjectives and a
+hand-written Dutch list) carry what a few thousand labelled tweets cannot teach: the polarity
+of words that are rare in training.
 """
 
 import math
