@@ -81,7 +81,7 @@ def complaint_of(models: TextModels, text: str) -> str:
         probs = predicted["sentiment_nl"]
         sentiment = max(probs, key=probs.__getitem__)
         complaint = probs["negative"] >= intents.DUTCH_NEGATIVE_AS_COMPLAINT or (
-            sentiment == "negative" and intents.has_complaint_words(text)
+            sentiment != "positive" and intents.has_complaint_words(text)
         )
     else:
         complaint = predicted["complaint"]["yes"] >= intents.COMPLAINT_THRESHOLD
@@ -324,7 +324,7 @@ def write_doc(held, cv, base, lang, pii_eval, lat) -> str:
         "| sentiment | negative, neutral, positive and a score (P(positive) − P(negative), −1..1) | logistic regression per language over binary TF-IDF of word 1-2-grams and of character 3- and 5-grams hashed into 2^18 buckets, plus lexicon scores (VADER's English lexicon, Pattern's Dutch adjectives, a hand-written Dutch list) |"
     )
     a(
-        "| intent | question, complaint, praise, feedback, other; needs_reply | complaint: logistic regression (English) or negative sentiment plus complaint words (Dutch); the others: rules (intent.py) |"
+        "| intent | question, complaint, praise, feedback, other; needs_reply | complaint: logistic regression (English); for Dutch, P(negative) ≥ 0.6 or complaint words in a message that is not positive; the others: rules (intent.py) |"
     )
     a(
         "| personal data | e-mail, phone, IBAN, Dutch plate (sidecodes 1-14), postcode, card (Luhn), order/ticket number, with character spans | patterns plus phonenumbers (libphonenumber) and schwifty (IBAN checksum) |"
@@ -488,7 +488,10 @@ def write_doc(held, cv, base, lang, pii_eval, lat) -> str:
     a('- Complaints without complaint words (a bare flight number and "still nothing") and')
     a("  non-complaints with them (someone complaining about a third party) are the complaint")
     a("  head's errors. For Dutch there is no complaint data: Dutch complaints are negative")
-    a("  sentiment plus complaint words, which this page cannot score.")
+    a("  sentiment or complaint words, which this page cannot score.")
+    a("- The lexicon fallback (no trained models: a fresh clone without ../shared/data) is not")
+    a("  scored on this page. It misses what the lexicons miss, and negation is naive: a")
+    a("  negator within the three words before a word flips it, across commas too.")
     a("- The Dutch political tweets are about politics, not customer service; the restaurant")
     a("  sentences are short and aspect-based. The two sets share little, and 900 and 1,200")
     a("  labelled rows are few for a model that must learn Dutch sentiment words.")

@@ -23,7 +23,9 @@ def run_triage(stdin: str, tmp_path: Path) -> list[dict[str, object]]:
 
 def test_one_line_out_per_line_in_and_a_bad_line_does_not_stop_the_rest(tmp_path: Path) -> None:
     lines = [
-        json.dumps({"text": "De slagboom is kapot en niemand helpt, belachelijk!", "channel": "x"}),
+        json.dumps(
+            {"text": "De slagboom is kapot, belachelijk! Waardeloze service.", "channel": "x"}
+        ),
         "this is not json",
         json.dumps({"channel": "x"}),
         json.dumps(["not", "an", "object"]),

@@ -83,7 +83,7 @@ def classify(
     else:
         negative = sentiment_probabilities.get("negative", 0.0)
         complaint = negative >= DUTCH_NEGATIVE_AS_COMPLAINT or (
-            sentiment == "negative" and has_complaint_words(text)
+            sentiment != "positive" and has_complaint_words(text)
         )
     if complaint:
         return "complaint"
