@@ -2,7 +2,9 @@
 
 Rows are bulk-inserted rather than ingested: this measures reading the inbox, not writing it
 (the TWCS import bench measures the ingest path). The shape follows a busy desk: every
-conversation has one customer message; a third are still waiting for an answer.
+conversation has one customer message; a third are still waiting for an answer. Every
+message is triaged already (a TriageResult, the conversation's triage_priority), as on a desk
+whose worker keeps up, so the server's triage thread has nothing to do during the run.
 """
 
 import argparse
@@ -29,6 +31,9 @@ from webcare.conversations.models import (  # noqa: E402
     Status,
 )
 from webcare.inboxes.models import Inbox, InboxKind  # noqa: E402
+from webcare.triage.actions import result_row  # noqa: E402
+from webcare.triage.models import TriageResult  # noqa: E402
+from webcare.triage.pipeline import model_version, triage_many  # noqa: E402
 
 BATCH = 5000
 TEXTS = [
@@ -41,6 +46,8 @@ TEXTS = [
 
 
 def seed(n: int, account_name: str) -> None:
+    triaged = triage_many((text, "x") for text in TEXTS)
+    version = model_version()
     account = get_or_create_account(account_name)
     user = do_add_user("bench", account, Role.AGENT, "bench-password-1")
     inboxes = [
@@ -93,7 +100,7 @@ def seed(n: int, account_name: str) -> None:
                     for i in range(size)
                 ]
             )
-            Message.objects.bulk_create(
+            messages = Message.objects.bulk_create(
                 [
                     Message(
                         account=account,
@@ -111,10 +118,19 @@ def seed(n: int, account_name: str) -> None:
                             ReplyState.WAITING if waiting[i] else ReplyState.NO_REPLY_NEEDED
                         ),
                         no_reply_reason="" if waiting[i] else "answered_elsewhere",
+                        triaged_at=times[i],
                     )
                     for i, conv in enumerate(conversations)
                 ]
             )
+            results = [
+                result_row(message, triaged[(offset + i) % len(TEXTS)], version)
+                for i, message in enumerate(messages)
+            ]
+            TriageResult.objects.bulk_create(results)
+            for conv, result, is_waiting in zip(conversations, results, waiting, strict=True):
+                conv.triage_priority = result.priority if is_waiting else 0
+            Conversation.objects.bulk_update(conversations, ["triage_priority"])
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE conversations_conversation SET last_message_id = ("

@@ -13,6 +13,7 @@ from webcare.accounts.models import Account, User
 from webcare.conversations.actions import do_add_labels, do_assign, do_change_status
 from webcare.conversations.models import Status
 from webcare.inboxes.models import Inbox
+from webcare.triage.actions import triage_pending
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
@@ -60,6 +61,8 @@ def test_list_item_has_the_summary_fields(anna_api: Client, webhook: WebhookClie
             "assignee": None,
             "team": None,
             "priority": 0,
+            "triage_priority": 0,
+            "triage_reasons": [],
             "labels": [],
             "message_count": 1,
             "waiting_since": "2026-11-23T08:00:00Z",
@@ -92,6 +95,42 @@ def test_cursor_pages_through_needs_reply_without_gaps_or_duplicates(
     assert [len(p["items"]) for p in pages] == [7, 7, 7, 4]
     assert [p["count"] for p in pages] == [25] * 4
     assert ids == created  # longest waiting first, ties in creation order
+
+
+def test_needs_reply_puts_the_most_urgent_first_and_pages_without_gaps(
+    anna_api: Client, webhook: WebhookClient
+) -> None:
+    texts = [
+        "Hoe laat gaat de garage morgen open?",
+        "De slagboom is kapot en ik sta al een uur vast, dit is echt belachelijk!",
+        "Bedankt voor de snelle hulp gisteren!",
+        "Where can I find an invoice for my parking session?",
+        "This is the worst parking garage ever, the barrier broke and nobody helps. Refund!",
+    ]
+    created = [
+        ingest(webhook, f"m{i}", author_id=f"c{i}", text=text, created_at=at(i)).pk
+        for i, text in enumerate(texts)
+    ]
+    triage_pending()
+
+    ids, pages = page_through(anna_api, "view=needs_reply&limit=2")
+    oldest, _ = page_through(anna_api, "view=needs_reply&sort=oldest&limit=2")
+
+    items = [item for p in pages for item in p["items"]]
+    priorities = [item["triage_priority"] for item in items]
+    assert sorted(ids) == sorted(created)  # every one, once
+    assert priorities == sorted(priorities, reverse=True)
+    assert priorities[0] > priorities[-1]
+    assert {ids[0], ids[1]} == {created[1], created[4]}  # the two angry complaints
+    assert "complaint" in items[0]["triage_reasons"]
+    assert oldest == created
+
+
+def test_a_sort_the_view_does_not_offer_is_400(anna_api: Client) -> None:
+    response = anna_api.get("/api/v1/conversations?view=all&sort=oldest")
+
+    assert response.status_code == 400
+    assert response.json()["field"] == "sort"
 
 
 def test_cursor_pages_through_all_newest_first(anna_api: Client, webhook: WebhookClient) -> None:
@@ -305,8 +344,9 @@ def test_page_of_50_costs_a_fixed_number_of_queries(
         do_assign(agent_anna, conversation, lead_lars)
         do_add_labels(agent_anna, conversation, ["factuur", "slagboom"])
 
-    # token, its last_used_at, the accounts, the page, its labels, the count: none per item.
-    with django_assert_max_num_queries(6):
+    # token, its last_used_at, the accounts, the page, its labels, the triage reasons, the
+    # count: none per item.
+    with django_assert_max_num_queries(7):
         response = anna_api.get("/api/v1/conversations?view=all&limit=50")
 
     body = response.json()

@@ -1,4 +1,4 @@
-"""TriageResult is stored by the action, and by the background task after commit."""
+"""TriageResult is stored by the action, and by the worker's batch for new messages."""
 
 from datetime import timedelta
 
@@ -7,9 +7,8 @@ import pytest
 from tests.factories import ContactIdentityFactory, ConversationFactory, MessageFactory
 from webcare.conversations.models import Conversation
 from webcare.triage import pipeline, selectors
-from webcare.triage.actions import triage_message
+from webcare.triage.actions import triage_message, triage_pending
 from webcare.triage.models import TriageResult
-from webcare.triage.tasks import enqueue_triage
 
 pytestmark = pytest.mark.django_db
 
@@ -59,11 +58,49 @@ def test_our_own_messages_are_not_triaged() -> None:
     assert not TriageResult.objects.exists()
 
 
-def test_the_task_triages_after_commit(django_capture_on_commit_callbacks) -> None:
-    message = MessageFactory(text="Where is my refund? Still waiting after 3 weeks")
-    with django_capture_on_commit_callbacks(execute=True):
-        enqueue_triage(message)
-    assert TriageResult.objects.get(message=message).intent == "complaint"
+def test_the_worker_triages_every_new_customer_message_once() -> None:
+    refund = MessageFactory(
+        text="Where is my refund? Still waiting after 3 weeks",
+        sender_identity__follower_count=25_000,
+    )
+    question = MessageFactory(text="Hoe laat sluit de garage vanavond?", public=False)
+    note = MessageFactory(
+        conversation=question.conversation,
+        direction="outbound",
+        kind="note",
+        public=False,
+        reply_state="",
+        sender_identity=None,
+        external_id=None,
+    )
+
+    assert triage_pending() == 2
+    assert triage_pending() == 0
+
+    stored = {r.message_id: r for r in TriageResult.objects.all()}
+    assert set(stored) == {refund.pk, question.pk}
+    assert stored[refund.pk].intent == "complaint"
+    assert "25k followers" in stored[refund.pk].reasons
+    assert "public" in stored[refund.pk].reasons
+    assert "public" not in stored[question.pk].reasons
+    assert (
+        stored[refund.pk].priority
+        == pipeline.triage(refund.text, refund.inbox.kind, public=True, followers=25_000).priority
+    )
+    note.refresh_from_db()
+    assert note.triaged_at is None
+    refund.refresh_from_db()
+    assert refund.triaged_at is not None
+
+
+def test_the_conversation_carries_its_waiting_messages_top_priority() -> None:
+    message = MessageFactory(text="The barrier is broken, this is ridiculous, refund me now!")
+
+    triage_pending()
+
+    conversation = Conversation.objects.get(pk=message.conversation_id)
+    assert conversation.triage_priority == TriageResult.objects.get(message=message).priority
+    assert conversation.triage_priority > 0
 
 
 def test_priority_now_adds_the_waiting_time() -> None:
@@ -76,14 +113,13 @@ def test_priority_now_adds_the_waiting_time() -> None:
     assert points == result.priority + 5
 
 
-def test_conversations_can_be_ordered_by_their_waiting_priority() -> None:
+def test_conversations_are_ordered_by_their_waiting_priority() -> None:
     calm = MessageFactory(text="Hoe laat gaat de garage open?")
     angry = MessageFactory(text="The barrier is broken, this is ridiculous, refund me now!")
     triage_message(calm)
     triage_message(angry)
     ordered = list(
-        Conversation.objects.annotate(triage_priority=selectors.waiting_priority())
-        .filter(pk__in=[calm.conversation_id, angry.conversation_id])
+        Conversation.objects.filter(pk__in=[calm.conversation_id, angry.conversation_id])
         .order_by("-triage_priority")
         .values_list("pk", flat=True)
     )

@@ -56,6 +56,8 @@ from webcare.conversations.selectors import (
 )
 from webcare.core.errors import ActionError
 from webcare.replies.actions import ReplyCollision, check_send_reply
+from webcare.triage.models import TriageResult
+from webcare.triage.selectors import top_waiting_results
 
 router = Router(tags=["conversations"])
 
@@ -82,15 +84,24 @@ def list_conversations(request: HttpRequest, filters: Query[ConversationQuery]) 
     account_ids = _account_ids(user, filters.account)
     inbox_id = access_inbox(user, filters.inbox).pk if filters.inbox is not None else None
     selection = ConversationFilter(
-        view=filters.view, inbox_id=inbox_id, label=filters.label, q=filters.q
+        view=filters.view, inbox_id=inbox_id, label=filters.label, q=filters.q, sort=filters.sort
     )
     matching = conversations(user, account_ids, selection)
-    items, next_cursor = page(matching, selection.view, filters.limit, filters.cursor)
+    items, next_cursor = page(
+        matching, selection.view, filters.limit, filters.cursor, selection.sort
+    )
+    triage = top_waiting_results([conversation.pk for conversation in items])
     return {
         "count": matching.order_by().count(),
-        "items": [conversation_summary(conversation) for conversation in items],
+        "items": [
+            {**conversation_summary(c), "triage_reasons": _reasons(triage.get(c.pk))} for c in items
+        ],
         "next": next_cursor,
     }
+
+
+def _reasons(result: TriageResult | None) -> list[str]:
+    return list(result.reasons) if result is not None else []
 
 
 @router.get(

@@ -75,6 +75,15 @@ class ConversationOut(Schema):
     assignee: UserRef | None
     team: TeamRef | None
     priority: int = Field(description="0 none, 1 low, 2 medium, 3 high, 4 urgent.")
+    triage_priority: int = Field(
+        description="0-100: how urgent the most urgent waiting customer message is, from "
+        "triage (intent, anger, reach, public, personal data in public); 0 when nobody waits "
+        "or nothing is triaged yet. needs_reply is ordered by it unless sort=oldest."
+    )
+    triage_reasons: list[str] = Field(
+        default_factory=list,
+        description='Why, in words ("complaint", "very negative", "12k followers", "public").',
+    )
     labels: list[str]
     message_count: int
     waiting_since: datetime | None = Field(
@@ -110,9 +119,14 @@ class ConversationPage(Schema):
 class ConversationQuery(Schema):
     view: View = Field(
         "needs_reply",
-        description="needs_reply (longest waiting first), mine, unassigned, escalated "
+        description="needs_reply (most urgent first, see `sort`), mine, unassigned, escalated "
         "(longest escalated first), listening (posts found by listening, not taken up) or all "
         "(mine, unassigned, listening and all: newest activity first).",
+    )
+    sort: Literal["", "priority", "oldest"] = Field(
+        "",
+        description="needs_reply only: priority (the default: highest triage_priority first, "
+        "then longest waiting) or oldest (longest waiting first).",
     )
     account: int | None = Field(None, description="Only this account; default: all of yours.")
     inbox: int | None = Field(None, description="Only this inbox.")

@@ -17,6 +17,7 @@ from webcare.channels.models import EventState, RawInboundEvent
 from webcare.conversations.actions import receive_message
 from webcare.conversations.models import Message
 from webcare.inboxes.models import Inbox
+from webcare.triage import actions as triage
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ def process_event(event: RawInboundEvent) -> list[Message]:
             event.error = ""
             event.processed_at = timezone.now()
             event.save(update_fields=["state", "error", "attempts", "processed_at"])
+            # This process's triage thread takes the new messages once they are committed.
+            transaction.on_commit(triage.wake)
     except (PayloadError, ChannelError) as exc:
         _mark_failed(event, str(exc))
         return []

@@ -300,12 +300,18 @@ def refresh_conversation_state(
             filter=Q(direction=Direction.INBOUND, reply_state=ReplyState.WAITING),
         ),
         first_inbound=Min("created_at", filter=Q(direction=Direction.INBOUND)),
+        # Triage results are written by the worker; one not there yet counts for nothing.
+        top_priority=Max(
+            "triage__priority",
+            filter=Q(direction=Direction.INBOUND, reply_state=ReplyState.WAITING),
+        ),
     )
     messages = Message.objects.filter(is_message, conversation=conversation)
 
     conversation.waiting_since = totals["waiting_since"]
     conversation.first_response_at = totals["first_reply"]
     conversation.message_count = totals["count"]
+    conversation.triage_priority = totals["top_priority"] or 0
     conversation.last_message_id = (
         messages.order_by("-created_at", "-pk").values_list("pk", flat=True).first()
     )
@@ -325,6 +331,7 @@ def refresh_conversation_state(
         "last_activity_at",
         "response_due_at",
         "resolution_due_at",
+        "triage_priority",
     ]
     if due.response != conversation.response_due_at:
         # A new wait (or none): the warning and the skipped alarm were about the old one.

@@ -28,7 +28,16 @@ from webcare.conversations.models import Conversation
 logger = logging.getLogger(__name__)
 
 What = Literal[
-    "message", "reply", "assigned", "status", "priority", "labels", "note", "delivery", "merged"
+    "message",
+    "reply",
+    "assigned",
+    "status",
+    "priority",
+    "labels",
+    "note",
+    "delivery",
+    "merged",
+    "triage",
 ]
 PRESENCE_STATES = frozenset({"viewing", "typing", "left", "hello"})
 # The consumer handler names (`type` with "." read as "_") of the two kinds of group message.

@@ -105,6 +105,9 @@ class Conversation(models.Model):
     # Found by listening (a post that names the brand without addressing it) and not taken up
     # yet: shown in the Listening view, never in Needs reply (conversations/listening.py).
     proactive = models.BooleanField(default=False)
+    # The highest triage priority (0-100, triage/priority.py) among the customer messages still
+    # waiting; 0 when none waits or none is triaged yet. Needs reply is ordered by it.
+    triage_priority = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -134,6 +137,12 @@ class Conversation(models.Model):
         indexes = [
             # Needs reply, longest waiting first (all inboxes, or one).
             models.Index(fields=["account", "status", "waiting_since"], name="conv_needs_reply"),
+            # Needs reply, most urgent first (the default order).
+            models.Index(
+                fields=["account", "-triage_priority", "waiting_since"],
+                condition=Q(waiting_since__isnull=False),
+                name="conv_needs_reply_priority",
+            ),
             models.Index(fields=["inbox", "status", "waiting_since"], name="conv_inbox_waiting"),
             # Mine / Unassigned / All, newest activity first.
             models.Index(
@@ -326,6 +335,9 @@ class Message(models.Model):
     moderation_reason = models.CharField(
         max_length=20, choices=ModerationReason.choices, blank=True, default=""
     )
+    # When the worker triaged this customer message (webcare.triage); NULL: not yet, and then
+    # it is in the partial index the worker reads its next batch from.
+    triaged_at = models.DateTimeField(null=True, blank=True)
     raw_event = models.ForeignKey(
         "webcare_channels.RawInboundEvent",
         null=True,
@@ -397,6 +409,12 @@ class Message(models.Model):
                 fields=["inbox", "created_at"],
                 condition=Q(direction="inbound", reply_state="answered"),
                 name="message_inbox_answered",
+            ),
+            # The triage worker's query: customer messages not triaged yet.
+            models.Index(
+                fields=["id"],
+                condition=Q(direction="inbound", kind="message", triaged_at__isnull=True),
+                name="message_untriaged",
             ),
             # The outbox worker's query: replies due to be sent or whose claim ran out.
             models.Index(

@@ -1,8 +1,11 @@
 """Read queries for the inbox views, shared by the web UI and the REST API.
 
-Lists page by keyset cursors (sort value + id), so page 200 of Needs reply costs what page 1
-costs, and a conversation that moves while an agent pages is neither skipped nor shown twice
-within one sort order.
+Lists page by keyset cursors (the sort values + id), so page 200 of Needs reply costs what
+page 1 costs, and a conversation that moves while an agent pages is neither skipped nor shown
+twice within one sort order.
+
+Needs reply has two orders: most urgent first (the default: the triage priority of the
+waiting messages, then the longest waiting), and longest waiting first.
 """
 
 import base64
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, DateTimeField, Exists, OuterRef, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from webcare.accounts.models import Team, User
@@ -29,6 +32,8 @@ from webcare.core.errors import ActionError
 
 VIEWS = ("needs_reply", "mine", "unassigned", "escalated", "listening", "all")
 MAX_LIMIT = 500
+# The orders a view offers; the first is its default.
+SORTS = {"needs_reply": ("priority", "oldest")}
 
 
 @dataclass(frozen=True)
@@ -39,10 +44,24 @@ class ConversationFilter:
     inbox_id: int | None = None
     label: str = ""
     q: str = ""
+    sort: str = ""  # "" is the view's default order
 
     def __post_init__(self) -> None:
         if self.view not in VIEWS:
             raise ActionError(f"Unknown view {self.view!r}; use one of {', '.join(VIEWS)}.")
+        offered = SORTS.get(self.view, ())
+        if self.sort and self.sort not in offered:
+            choices = ", ".join(offered) if offered else "only its own order"
+            raise ActionError(
+                f"The {self.view} view cannot be sorted by {self.sort!r}; it offers {choices}.",
+                field="sort",
+            )
+
+    @property
+    def order(self) -> str:
+        """The order in effect: the one asked for, or the view's default ("" if it has one
+        order only)."""
+        return self.sort or next(iter(SORTS.get(self.view, ())), "")
 
 
 def _view_filter(view: str, user: User) -> Q:
@@ -61,13 +80,18 @@ def _view_filter(view: str, user: User) -> Q:
     return Q()
 
 
-def _ordering(view: str) -> tuple[str, bool]:
-    """The sort column, and whether it runs ascending (longest waiting first)."""
+SortKeys = tuple[tuple[str, bool], ...]  # (column, ascending), most significant first
+
+
+def _ordering(view: str, sort: str = "") -> SortKeys:
+    """The sort columns; ties go to the id, in the direction of the last column."""
     if view == "needs_reply":
-        return "waiting_since", True
+        if sort == "oldest":
+            return (("waiting_since", True),)
+        return (("triage_priority", False), ("waiting_since", True))
     if view == "escalated":
-        return "escalated_at", True
-    return "last_activity_at", False
+        return (("escalated_at", True),)
+    return (("last_activity_at", False),)
 
 
 def search_filter(q: str) -> Q:
@@ -99,43 +123,65 @@ def conversations(
     return qs
 
 
-def _encode_cursor(value: datetime | None, pk: int) -> str:
-    raw = json.dumps([value.isoformat() if value else None, pk]).encode()
+def _encode_cursor(values: list[Any], pk: int) -> str:
+    plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    raw = json.dumps([plain, pk]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+def _decode_value(field: str, value: Any) -> Any:
+    if isinstance(Conversation._meta.get_field(field), DateTimeField):
+        moment = parse_datetime(value) if isinstance(value, str) else None
+        if moment is None:
+            raise ValueError(value)
+        return moment
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(value)
+    return value
+
+
+def _decode_cursor(cursor: str, keys: SortKeys) -> tuple[list[Any], int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        value, pk = json.loads(base64.urlsafe_b64decode(padded))
-        moment = parse_datetime(value)
-        if moment is None or not isinstance(pk, int):
+        values, pk = json.loads(base64.urlsafe_b64decode(padded))
+        if not isinstance(pk, int) or not isinstance(values, list) or len(values) != len(keys):
             raise ValueError(cursor)
+        decoded = [_decode_value(field, v) for (field, _), v in zip(keys, values, strict=True)]
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
         raise ActionError("The cursor is not one this server gave out.", field="cursor") from None
-    return moment, pk
+    return decoded, pk
+
+
+def _after(keys: SortKeys, values: list[Any], pk: int) -> Q:
+    """Rows after (values, pk) in the order `keys`: the first column past its value, or
+    equal there and the next one past, ..., or every column equal and the id past."""
+    columns = [*keys, ("pk", keys[-1][1])]
+    bounds = [*values, pk]
+    after = Q(pk__in=[])
+    for depth, (field, ascending) in enumerate(columns):
+        equal = {f: v for (f, _), v in zip(columns[:depth], bounds[:depth], strict=True)}
+        past = {f"{field}__{'gt' if ascending else 'lt'}": bounds[depth]}
+        after |= Q(**equal, **past)
+    return after
 
 
 def page(
-    qs: QuerySet[Conversation], view: str, limit: int, cursor: str | None
+    qs: QuerySet[Conversation], view: str, limit: int, cursor: str | None, sort: str = ""
 ) -> tuple[list[Conversation], str | None]:
-    """One page of `qs` in the view's order, and the cursor of the next page (or None)."""
+    """One page of `qs` in the view's order (`sort`: one it offers, "" its default), and the
+    cursor of the next page (or None)."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ActionError(f"limit must be between 1 and {MAX_LIMIT}.", field="limit")
-    field, ascending = _ordering(view)
+    keys = _ordering(view, sort)
     if cursor:
-        value, pk = _decode_cursor(cursor)
-        # The plain range condition comes first so the database can seek in the view's index;
-        # the OR alone makes both SQLite and PostgreSQL scan from the start.
-        if ascending:
-            qs = qs.filter(Q(**{f"{field}__gte": value})).filter(
-                Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": pk})
-            )
-        else:
-            qs = qs.filter(Q(**{f"{field}__lte": value})).filter(
-                Q(**{f"{field}__lt": value}) | Q(**{field: value, "pk__lt": pk})
-            )
-    order = [field, "pk"] if ascending else [f"-{field}", "-pk"]
+        values, pk = _decode_cursor(cursor, keys)
+        # The plain range condition on the first column comes first so the database can seek
+        # in the view's index; the OR alone makes SQLite and PostgreSQL scan from the start.
+        first, ascending = keys[0]
+        qs = qs.filter(Q(**{f"{first}__{'gte' if ascending else 'lte'}": values[0]}))
+        qs = qs.filter(_after(keys, values, pk))
+    order = [field if ascending else f"-{field}" for field, ascending in keys]
+    order.append("pk" if keys[-1][1] else "-pk")
     rows = list(
         qs.select_related(
             "inbox", "contact", "assignee", "team", "last_message", "last_message__sender_user"
@@ -147,7 +193,7 @@ def page(
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = _encode_cursor(getattr(last, field), last.pk)
+        next_cursor = _encode_cursor([getattr(last, field) for field, _ in keys], last.pk)
     return rows, next_cursor
 
 
@@ -228,6 +274,7 @@ def conversation_summary(conversation: Conversation) -> dict[str, Any]:
             else None
         ),
         "priority": conversation.priority,
+        "triage_priority": conversation.triage_priority,
         "labels": [label.name for label in conversation.labels.all()],
         "message_count": conversation.message_count,
         "waiting_since": conversation.waiting_since,

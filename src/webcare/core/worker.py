@@ -1,5 +1,6 @@
 """Background work: the reply outbox, the durable task queue, a sweep for inbound events a
-crash left unprocessed (and for promises), and the poller of channels read by polling (X).
+crash left unprocessed (and for promises), the poller of channels read by polling (X), and
+triage of new customer messages (webcare.triage.actions.triage_pending).
 
 `webcare worker` runs this in the foreground; `webcare serve` runs it in threads inside the web
 process, so the embedded install needs one process only. Reply senders poll the outbox
@@ -23,10 +24,14 @@ from webcare.channels.actions import retry_pending
 from webcare.conversations import escalation
 from webcare.replies import outbox
 from webcare.replies.delivery import deliver_next
+from webcare.triage import actions as triage
 
 logger = logging.getLogger(__name__)
 
 SWEEP_INTERVAL_SECONDS = 30.0
+# How often a worker looks for customer messages that other processes stored; messages stored
+# in this process wake the triage thread at once.
+TRIAGE_INTERVAL_SECONDS = 1.0
 # After an unexpected error a sender thread pauses this long, so a broken database does not
 # turn into a busy loop of tracebacks.
 SENDER_ERROR_PAUSE_SECONDS = 5.0
@@ -85,8 +90,28 @@ def poll_forever(stop: threading.Event, interval: float) -> None:
         stop.wait(interval)
 
 
+def triage_forever(stop: threading.Event, interval: float = TRIAGE_INTERVAL_SECONDS) -> None:
+    """Triage new customer messages, a batch at a time, until none is left; then wait.
+
+    The broad except is the thread's boundary, as in sweep_forever: a triage thread that died
+    would leave the inbox unordered with nobody noticing. What it did not triage stays in the
+    untriaged index, so carrying on loses nothing.
+    """
+    while not stop.is_set():
+        close_old_connections()
+        try:
+            while not stop.is_set() and triage.triage_pending():
+                pass
+        except Exception:
+            logger.exception("triage.error")
+            connection.close()
+            stop.wait(SENDER_ERROR_PAUSE_SECONDS)
+        triage.wait_for_work(interval)
+
+
 def start_sweepers(stop: threading.Event) -> None:
     threading.Thread(target=sweep_forever, args=(stop,), daemon=True, name="sweeper").start()
+    threading.Thread(target=triage_forever, args=(stop,), daemon=True, name="triage").start()
     threading.Thread(
         target=poll_forever,
         args=(stop, settings.WEBCARE_POLL_SECONDS),

@@ -1,6 +1,6 @@
 """What triage found in one customer message, stored once per message.
 
-Written only by `triage.actions.triage_message`, in the background after ingest (tasks.py).
+Written only by `triage.actions`, in the worker after ingest (triage_pending).
 The row keeps the model version that produced it, so a result can be traced to its weights
 and re-run when the models change.
 """

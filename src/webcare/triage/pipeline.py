@@ -12,7 +12,7 @@ TriageResult stores it.
 """
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -108,19 +108,34 @@ def triage(
     )
 
 
-def triage_many(items: Iterable[tuple[str, str]], fallback_language: str = "en") -> list[Triage]:
+Reach = tuple[bool | None, int | None]  # (public, followers), as triage() takes them
+
+
+def triage_many(
+    items: Iterable[tuple[str, str]],
+    fallback_language: str = "en",
+    *,
+    reach: Sequence[Reach] | None = None,
+) -> list[Triage]:
     """Triage (text, channel) pairs in order, with the numpy work of the language and text
     models done once per chunk of BATCH messages; the same results as triage() one by one.
+    `reach`, one per pair, gives each message's `public` and `followers`.
     (Chunks, because one sparse product over thousands of messages is slower per message
     than over hundreds: its arrays no longer fit the cache.)"""
     pairs = list(items)
+    reaches: Sequence[Reach] = reach if reach is not None else [(None, None)] * len(pairs)
+    if len(reaches) != len(pairs):
+        raise ValueError("triage_many: one reach per message")
     out: list[Triage] = []
     for start in range(0, len(pairs), BATCH):
-        out += _triage_chunk(pairs[start : start + BATCH], fallback_language)
+        end = start + BATCH
+        out += _triage_chunk(pairs[start:end], reaches[start:end], fallback_language)
     return out
 
 
-def _triage_chunk(pairs: list[tuple[str, str]], fallback_language: str) -> list[Triage]:
+def _triage_chunk(
+    pairs: list[tuple[str, str]], reaches: Sequence[Reach], fallback_language: str
+) -> list[Triage]:
     texts = [text for text, _ in pairs]
     detected = languages.detect_many(texts, fallback_language)
     models = text_models()
@@ -131,8 +146,10 @@ def _triage_chunk(pairs: list[tuple[str, str]], fallback_language: str) -> list[
     else:
         predicted = [None] * len(texts)
     return [
-        _finish(text, channel, lang, confidence, p, None, None, None)
-        for (text, channel), (lang, confidence), p in zip(pairs, detected, predicted, strict=True)
+        _finish(text, channel, lang, confidence, p, public, followers, None)
+        for (text, channel), (lang, confidence), p, (public, followers) in zip(
+            pairs, detected, predicted, reaches, strict=True
+        )
     ]
 
 

@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
-from django.db.models import IntegerField, OuterRef, Subquery
+from django.db.models import F
 from django.utils import timezone
 
-from webcare.conversations.models import ReplyState
+from webcare.conversations.models import Direction, ReplyState
 from webcare.triage import priority
 from webcare.triage.models import TriageResult
 
@@ -25,16 +25,17 @@ def priority_now(
     return priority.with_waiting(result.priority, list(result.reasons), minutes)
 
 
-def waiting_priority() -> Subquery:
-    """The highest stored priority among a conversation's waiting customer messages, for
-    `Conversation.objects.annotate(triage_priority=waiting_priority())` and ordering Needs
-    reply by `-triage_priority, waiting_since` (NULL, i.e. not triaged yet, sorts last on
-    PostgreSQL with `F("triage_priority").desc(nulls_last=True)`)."""
-    return Subquery(
-        TriageResult.objects.filter(
-            message__conversation=OuterRef("pk"), message__reply_state=ReplyState.WAITING
-        )
-        .order_by("-priority")
-        .values("priority")[:1],
-        output_field=IntegerField(),
-    )
+def top_waiting_results(conversation_ids: list[int]) -> dict[int, TriageResult]:
+    """Per conversation, the triage of its most urgent waiting customer message: what the
+    list shows as badges. One query for a page of conversations."""
+    rows = TriageResult.objects.filter(
+        message__conversation_id__in=conversation_ids,
+        message__direction=Direction.INBOUND,
+        message__reply_state=ReplyState.WAITING,
+    ).annotate(conversation_id=F("message__conversation_id"))
+    top: dict[int, TriageResult] = {}
+    for row in rows:
+        best = top.get(row.conversation_id)  # type: ignore[attr-defined]
+        if best is None or row.priority > best.priority:
+            top[row.conversation_id] = row  # type: ignore[attr-defined]
+    return top

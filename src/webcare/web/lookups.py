@@ -46,3 +46,11 @@ def list_query(request: HttpRequest) -> str:
     params = request.GET.copy()
     params.pop("cursor", None)
     return params.urlencode()
+
+
+def sort_query(request: HttpRequest, sort: str) -> str:
+    """The list's filters with another order, from its first page."""
+    params = request.GET.copy()
+    params.pop("cursor", None)
+    params["sort"] = sort
+    return params.urlencode()

@@ -62,6 +62,8 @@ from webcare.replies.actions import (
     reply_is_public,
 )
 from webcare.replies.drafts import discard_draft, draft_for
+from webcare.triage.models import TriageResult
+from webcare.triage.selectors import top_waiting_results
 from webcare.web.forms import (
     MODE_NOTE,
     AddLabelsForm,
@@ -72,7 +74,13 @@ from webcare.web.forms import (
     RemoveLabelForm,
     StatusForm,
 )
-from webcare.web.lookups import list_query, load_conversation, load_message, request_user
+from webcare.web.lookups import (
+    list_query,
+    load_conversation,
+    load_message,
+    request_user,
+    sort_query,
+)
 
 PAGE_SIZE = 25
 VIEW_LABELS = {
@@ -83,6 +91,7 @@ VIEW_LABELS = {
     "listening": _("Listening"),
     "all": _("All"),
 }
+SORT_LABELS = {"priority": _("Most urgent"), "oldest": _("Longest waiting")}
 # Status 422 marks a re-rendered page that carries form errors; htmx is configured to swap it.
 INVALID = 422
 CONFLICT = 409
@@ -99,6 +108,7 @@ class Row:
 
     conversation: Conversation
     handle: str
+    triage: TriageResult | None = None  # its most urgent waiting message's, for the badges
 
 
 def _filters(request: HttpRequest) -> selectors.ConversationFilter:
@@ -109,6 +119,7 @@ def _filters(request: HttpRequest) -> selectors.ConversationFilter:
             inbox_id=int(inbox) if inbox.isdigit() else None,
             label=request.GET.get("label", "").strip(),
             q=request.GET.get("q", "").strip(),
+            sort=request.GET.get("sort", ""),
         )
     except ActionError:
         return selectors.ConversationFilter()
@@ -119,11 +130,12 @@ def _rows(
 ) -> tuple[list[Row], str | None]:
     qs = selectors.conversations(user, [account.pk], filters)
     try:
-        page, next_cursor = selectors.page(qs, filters.view, PAGE_SIZE, cursor)
+        page, next_cursor = selectors.page(qs, filters.view, PAGE_SIZE, cursor, filters.sort)
     except ActionError:
-        page, next_cursor = selectors.page(qs, filters.view, PAGE_SIZE, None)
+        page, next_cursor = selectors.page(qs, filters.view, PAGE_SIZE, None, filters.sort)
     handles = selectors.contact_handles(page)
-    return [Row(c, handles.get(c.pk, "")) for c in page], next_cursor
+    triage = top_waiting_results([c.pk for c in page]) if filters.view == "needs_reply" else {}
+    return [Row(c, handles.get(c.pk, ""), triage.get(c.pk)) for c in page], next_cursor
 
 
 def _workspace_context(
@@ -143,6 +155,10 @@ def _workspace_context(
         "list_query": list_query(request),
         "views": views,
         "current_view": next(v for v in views if v["key"] == filters.view),
+        "sorts": [
+            {"key": key, "label": SORT_LABELS[key], "query": sort_query(request, key)}
+            for key in selectors.SORTS.get(filters.view, ())
+        ],
         "inboxes": member_inboxes(user, account.pk),
         "labels": selectors.account_labels(account.pk),
         "rows": rows,
