@@ -47,9 +47,7 @@ def test_the_most_urgent_customer_comes_first_with_the_reasons(
     log_in(page, webcare_server, "anna")
 
     rows = page.locator("[data-row]")
-    expect(page.get_by_role("link", name="Most urgent")).to_have_attribute(
-        "aria-current", "true"
-    )
+    expect(page.get_by_role("link", name="Most urgent")).to_have_attribute("aria-current", "true")
     expect(rows.first).to_contain_text("Complaint")
     shoot(page, "40-needs-reply-most-urgent")
     urgent_first = rows.locator(".row-name").all_inner_texts()
