@@ -11,11 +11,16 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.browser import launch_chromium, log_in, shoot
 from tests.web.test_browser import VIEWPORT, seed
+from tests.web.test_views import customer_post
 from webcare.accounts.models import Account, User
+from webcare.channels.adapters.base import Author
 from webcare.conversations.models import Message
 from webcare.inboxes.models import Inbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
+
+
+PLATE_POST = "@ParkeerCentraal mijn kenteken 12-ABC-3 wordt niet herkend bij P1, slagboom dicht!"
 
 
 @pytest.fixture
@@ -23,6 +28,13 @@ def seeded(
     account: Account, x_inbox: Inbox, api_inbox: Inbox, lead_lars: User, agent_anna: User
 ) -> Account:
     seed(account, x_inbox, api_inbox, lead_lars)
+    customer_post(
+        x_inbox,
+        "x-plate",
+        PLATE_POST,
+        2,
+        author=Author(external_id="777", handle="jeroen_b", name="Jeroen Bos"),
+    )
     return account
 
 
@@ -62,3 +74,27 @@ def test_the_most_urgent_customer_comes_first_with_the_reasons(
 
     assert sorted(oldest_first) == sorted(urgent_first)
     assert oldest_first != urgent_first
+
+
+def test_personal_data_in_public_is_flagged_and_one_click_takes_it_private(
+    seeded: Account, webcare_server: str, page: Page
+) -> None:
+    log_in(page, webcare_server, "anna")
+    page.locator("[data-row]").filter(has_text="Jeroen Bos").click()
+
+    warning = page.locator(".pii-warning")
+    expect(warning).to_contain_text("Personal data in public: licence plate")
+    page.locator("#reply-text").fill("@jeroen_b We zien 12-ABC-3 niet in ons systeem")
+    page.locator("#reply-text").press("End")  # a key, as typing would: the counter listens
+    expect(page.locator(".pii-draft")).to_contain_text(
+        "Your public reply repeats personal data (licence plate)"
+    )
+    shoot(page, "42-personal-data-in-public")
+
+    page.locator("#reply-text").fill("")
+    warning.get_by_role("button", name="Ask the customer to continue privately").click()
+    expect(page.locator("#thread .msg.outbound")).to_contain_text(
+        "@jeroen_b Je bericht bevat persoonlijke gegevens"
+    )
+    expect(warning.get_by_role("button")).to_have_count(0)  # answered: nothing to click again
+    shoot(page, "43-invited-to-continue-privately")

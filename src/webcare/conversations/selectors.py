@@ -233,7 +233,7 @@ def timeline(conversation: Conversation) -> QuerySet[Message]:
     """Everything in the conversation, oldest first: messages, notes and activity."""
     return (
         Message.objects.filter(conversation=conversation)
-        .select_related("sender_identity", "sender_user", "in_reply_to", "settled_by")
+        .select_related("sender_identity", "sender_user", "in_reply_to", "settled_by", "triage")
         .order_by("created_at", "pk")
     )
 

@@ -49,6 +49,11 @@ urlpatterns = [
     path(conversation + "status/", views.change_status, name="status"),
     path(conversation + "no-reply/", views.no_reply_needed, name="no-reply"),
     path(conversation + "take-up/", views.take_up, name="take-up"),
+    path(
+        conversation + "m/<int:message_id>/invite-private/",
+        views.invite_private,
+        name="invite-private",
+    ),
     path(conversation + "m/<int:message_id>/moderate/", views.moderate, name="moderate"),
     path(
         conversation + "messages/<int:message_id>/needs-reply/",

@@ -62,6 +62,7 @@ from webcare.replies.actions import (
     reply_is_public,
 )
 from webcare.replies.drafts import discard_draft, draft_for
+from webcare.replies.private_invite import check_invite_to_private, draft_pii_names
 from webcare.triage.models import TriageResult
 from webcare.triage.selectors import top_waiting_results
 from webcare.web.forms import (
@@ -169,7 +170,8 @@ def _workspace_context(
 
 
 def _counter(conversation: Conversation, text: str) -> dict[str, Any]:
-    """What the character counter shows, measured as the channel counts (twitter-text on X)."""
+    """What the character counter shows, measured as the channel counts (twitter-text on X),
+    and the personal data a public draft would repeat for everyone to read."""
     public = reply_is_public(conversation)
     limit = limits.text_limit(conversation.inbox.kind, public)
     length = limits.measure(conversation.inbox.kind, public, text)
@@ -177,6 +179,7 @@ def _counter(conversation: Conversation, text: str) -> dict[str, Any]:
         "length": length,
         "maximum": limit.maximum,
         "over": limit.maximum is not None and length > limit.maximum,
+        "pii": draft_pii_names(text) if public else [],
     }
 
 
@@ -447,6 +450,32 @@ def moderate(
         )
     except ActionError as exc:
         return _invalid(request, account, conversation, {"moderation": [exc.message]})
+    return _back(request, account, conversation)
+
+
+@login_required
+@require_POST
+def invite_private(
+    request: HttpRequest, account_id: int, display_id: int, message_id: int
+) -> HttpResponse:
+    """Answer a public message with personal data in it by taking the customer private."""
+    user, account, conversation, message = load_message(request, account_id, display_id, message_id)
+    seen = request.POST.get("expected_last_message_id", "")
+    try:
+        check_invite_to_private(
+            user,
+            conversation,
+            message,
+            expected_last_message_id=int(seen) if seen.isdigit() else message.pk,
+        )
+    except ReplyCollision as exc:
+        text = gettext(
+            "A colleague replied to this customer meanwhile. Read their reply first; invite "
+            "the customer privately from the composer if it is still needed."
+        )
+        return _invalid(request, account, conversation, {"compose": [text]}, collision=exc.replies)
+    except ActionError as exc:
+        return _invalid(request, account, conversation, {"compose": [exc.message]})
     return _back(request, account, conversation)
 
 

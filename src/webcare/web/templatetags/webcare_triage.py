@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from django import template
 from django.utils.translation import gettext as _
 
+from webcare.conversations.models import Message
+from webcare.replies.private_invite import pii_names
 from webcare.triage.models import TriageResult
 
 register = template.Library()
@@ -47,3 +49,9 @@ def triage_badges(result: TriageResult | None) -> list[Badge]:
     if result is None:
         return []
     return [badge for badge in map(_badge, result.reasons) if badge is not None]
+
+
+@register.simple_tag
+def personal_data(message: Message) -> list[str]:
+    """The kinds of personal data triage found in a customer's message, named for a person."""
+    return pii_names(message)
