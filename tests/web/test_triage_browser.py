@@ -10,12 +10,15 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.browser import launch_chromium, log_in, shoot
+from tests.triage.test_storms import BARRIER
 from tests.web.test_browser import VIEWPORT, seed
 from tests.web.test_views import customer_post
 from webcare.accounts.models import Account, User
 from webcare.channels.adapters.base import Author
 from webcare.conversations.models import Message
 from webcare.inboxes.models import Inbox
+from webcare.triage import storms
+from webcare.triage.actions import triage_pending
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("transactional_db")]
 
@@ -98,3 +101,37 @@ def test_personal_data_in_public_is_flagged_and_one_click_takes_it_private(
     )
     expect(warning.get_by_role("button")).to_have_count(0)  # answered: nothing to click again
     shoot(page, "43-invited-to-continue-privately")
+
+
+def test_a_storm_is_announced_and_answered_as_one(
+    account: Account, x_inbox: Inbox, lead_lars: User, webcare_server: str
+) -> None:
+    for n, text in enumerate(BARRIER):
+        customer_post(
+            x_inbox,
+            f"storm-{n}",
+            f"@ParkeerCentraal {text}",
+            4,
+            author=Author(external_id=f"s{n}", handle=f"klant{n}", name=f"Klant{n} Jansen"),
+        )
+    triage_pending()  # the server's worker would too; here the test needs it done now
+    [storm] = storms.detect(account)
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_context(viewport=VIEWPORT, locale="en-GB").new_page()
+        log_in(page, webcare_server, "lars")
+
+        banner = page.locator(".storm-banner")
+        expect(banner).to_contain_text(f"about “{storm.term}” in the last hour")
+        shoot(page, "44-storm-banner")
+        banner.click()
+        expect(page.get_by_role("heading", name=f"⚡ “{storm.term}”")).to_be_visible()
+        page.get_by_label(re.compile("One answer for the")).fill(
+            "Hoi {first_name}, de monteur is onderweg naar P2. Sorry! ^{agent_initials}"
+        )
+        page.get_by_role("button", name="Answer all waiting customers").click()
+        expect(page.get_by_role("status")).to_contain_text(
+            f"Done for {storm.message_count} conversations."
+        )
+        shoot(page, "45-storm-answered")
+        browser.close()

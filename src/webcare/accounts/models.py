@@ -121,6 +121,7 @@ class NotificationKind(models.TextChoices):
     ESCALATED = "escalated", _("Escalated")
     SKIPPED = "skipped", _("Skipped message")
     ASSIGNED = "assigned", _("Assigned to you")
+    STORM = "storm", _("Storm")  # many negative messages about one topic (triage/storms.py)
 
 
 class Notification(models.Model):

@@ -25,6 +25,7 @@ from webcare.conversations import escalation
 from webcare.replies import outbox
 from webcare.replies.delivery import deliver_next
 from webcare.triage import actions as triage
+from webcare.triage import storms
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +53,13 @@ def task_worker(interval: float) -> Worker:
 
 def sweep_once() -> None:
     """Process events stored before a crash (pending, never lost), then keep the promises:
-    warnings before a response target passes, escalation when it has, the skipped alarm."""
+    warnings before a response target passes, escalation when it has, the skipped alarm;
+    and watch for storms (many negative messages about one topic at once)."""
     count = retry_pending()
     if count:
         logger.info("ingest.swept_pending", extra={"count": count})
     escalation.sweep()
+    storms.sweep()
 
 
 def sweep_forever(stop: threading.Event, interval: float = SWEEP_INTERVAL_SECONDS) -> None:

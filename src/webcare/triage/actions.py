@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from webcare.conversations.live import conversation_changed
 from webcare.conversations.models import Conversation, Direction, Message, MessageKind, ReplyState
-from webcare.triage import pipeline
-from webcare.triage.models import TriageResult
+from webcare.triage import pipeline, topics
+from webcare.triage.models import MessageTopic, TriageResult
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +67,31 @@ def result_row(message: Message, result: pipeline.Triage, version: str) -> Triag
     )
 
 
+def is_negative(result: pipeline.Triage) -> bool:
+    """What storm detection counts: complaints, and whatever else is negative."""
+    return result.intent == "complaint" or result.sentiment == "negative"
+
+
+def _brand_words(message: Message) -> frozenset[str]:
+    words = f"{message.inbox.handle} {message.inbox.name}".lower().replace("@", " ").split()
+    return frozenset(words)
+
+
+def topic_rows(message: Message, result: pipeline.Triage) -> list[MessageTopic]:
+    """The terms of a negative message, for storm detection; none for any other."""
+    if not is_negative(result):
+        return []
+    return [
+        MessageTopic(
+            account_id=message.account_id,
+            message=message,
+            term=term,
+            created_at=message.created_at,
+        )
+        for term in topics.terms(message.text, _brand_words(message))
+    ]
+
+
 def _reach(message: Message) -> tuple[bool, int | None]:
     identity = message.sender_identity
     return message.public, identity.follower_count if identity is not None else None
@@ -109,6 +134,10 @@ def triage_pending() -> int:
             [result_row(m, r, version) for m, r in zip(messages, results, strict=True)],
             ignore_conflicts=True,
         )
+        MessageTopic.objects.bulk_create(
+            [row for m, r in zip(messages, results, strict=True) for row in topic_rows(m, r)],
+            ignore_conflicts=True,
+        )
         Message.objects.filter(pk__in=[m.pk for m in messages], triaged_at__isnull=True).update(
             triaged_at=timezone.now()
         )
@@ -137,6 +166,8 @@ def triage_message(message: Message) -> TriageResult | None:
         fields.pop(name)
     with transaction.atomic():
         stored, _ = TriageResult.objects.update_or_create(message=message, defaults=fields)
+        MessageTopic.objects.filter(message=message).delete()
+        MessageTopic.objects.bulk_create(topic_rows(message, result))
         Message.objects.filter(pk=message.pk).update(triaged_at=stored.triaged_at)
         refresh_priorities([message.conversation_id])
     logger.info(

@@ -1,7 +1,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from webcare.web import availability, connectors, drafts, handover, inbox_settings, views
+from webcare.web import availability, connectors, drafts, handover, inbox_settings, storms, views
 
 app_name = "web"
 
@@ -35,6 +35,8 @@ urlpatterns = [
         name="test-connection",
     ),
     path("a/<int:account_id>/notifications/", handover.notifications_page, name="notifications"),
+    path("a/<int:account_id>/storms/", storms.storms_page, name="storms"),
+    path("a/<int:account_id>/storms/<int:storm_id>/", storms.storm_action, name="storm-action"),
     path(
         "a/<int:account_id>/notifications/read/",
         handover.notifications_read,

@@ -65,6 +65,7 @@ from webcare.replies.drafts import discard_draft, draft_for
 from webcare.replies.private_invite import check_invite_to_private, draft_pii_names
 from webcare.triage.models import TriageResult
 from webcare.triage.selectors import top_waiting_results
+from webcare.triage.storms import open_storms
 from webcare.web.forms import (
     MODE_NOTE,
     AddLabelsForm,
@@ -166,6 +167,7 @@ def _workspace_context(
         "next_cursor": next_cursor,
         "conversation": conversation,
         "unread_notifications": unread_count(user, account.pk),
+        "storms": open_storms(account.pk),
     }
 
 
