@@ -17,6 +17,7 @@ from webcare.accounts.models import Account, User
 from webcare.channels.adapters.base import Author
 from webcare.conversations.models import Message
 from webcare.inboxes.models import Inbox
+from webcare.replies.canned import check_save_canned
 from webcare.triage import storms
 from webcare.triage.actions import triage_pending
 
@@ -135,3 +136,36 @@ def test_a_storm_is_announced_and_answered_as_one(
         )
         shoot(page, "45-storm-answered")
         browser.close()
+
+
+@pytest.fixture
+def kenteken_response(seeded: Account, lead_lars: User) -> None:
+    """Made before the browser starts, whose event loop forbids database calls."""
+    check_save_canned(
+        lead_lars,
+        seeded,
+        title="Kenteken niet herkend",
+        text="Hoi {first_name}, vervelend! We zetten je kenteken opnieuw in het systeem; "
+        "stuur het ons per DM. ^{agent_initials}",
+        language="nl",
+    )
+
+
+def test_help_with_the_answer_puts_a_canned_response_in_the_composer(
+    seeded: Account, kenteken_response: None, webcare_server: str, page: Page
+) -> None:
+    log_in(page, webcare_server, "lars")
+    page.goto(f"{webcare_server}/a/{seeded.pk}/canned/")
+    expect(page.get_by_role("cell", name="Kenteken niet herkend")).to_be_visible()
+    shoot(page, "46-canned-responses")
+
+    page.goto(f"{webcare_server}/a/{seeded.pk}/conversations/")
+    page.locator("[data-row]").filter(has_text="Jeroen Bos").click()
+    expect(page.locator(".strategy")).to_contain_text("How to answer:")
+    page.locator(".suggested-reply").filter(has_text="Kenteken niet herkend").click()
+    expect(page.locator("#reply-text")).to_have_value(
+        "Hoi Jeroen, vervelend! We zetten je kenteken opnieuw in het systeem; "
+        "stuur het ons per DM. ^L"
+    )
+    expect(page.locator("#char-counter")).to_have_text(re.compile(r"^[1-9]\d* / 280"))
+    shoot(page, "47-suggested-reply-used")

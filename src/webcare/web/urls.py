@@ -1,7 +1,16 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from webcare.web import availability, connectors, drafts, handover, inbox_settings, storms, views
+from webcare.web import (
+    availability,
+    canned,
+    connectors,
+    drafts,
+    handover,
+    inbox_settings,
+    storms,
+    views,
+)
 
 app_name = "web"
 
@@ -36,6 +45,12 @@ urlpatterns = [
     ),
     path("a/<int:account_id>/notifications/", handover.notifications_page, name="notifications"),
     path("a/<int:account_id>/storms/", storms.storms_page, name="storms"),
+    path("a/<int:account_id>/canned/", canned.canned_page, name="canned"),
+    path(
+        "a/<int:account_id>/canned/<int:canned_id>/delete/",
+        canned.canned_delete,
+        name="canned-delete",
+    ),
     path("a/<int:account_id>/storms/<int:storm_id>/", storms.storm_action, name="storm-action"),
     path(
         "a/<int:account_id>/notifications/read/",

@@ -46,14 +46,16 @@ from webcare.conversations.actions import (
 from webcare.conversations.models import (
     AGENT_REASONS,
     Conversation,
+    Direction,
     Message,
+    MessageKind,
     ModerationReason,
     Priority,
     ReplyState,
     Status,
 )
 from webcare.core.errors import ActionError
-from webcare.replies import private_replies
+from webcare.replies import canned, private_replies
 from webcare.replies.actions import (
     ReplyCollision,
     check_mark_sent,
@@ -66,6 +68,7 @@ from webcare.replies.private_invite import check_invite_to_private, draft_pii_na
 from webcare.triage.models import TriageResult
 from webcare.triage.selectors import top_waiting_results
 from webcare.triage.storms import open_storms
+from webcare.triage.strategy import strategy_for
 from webcare.web.forms import (
     MODE_NOTE,
     AddLabelsForm,
@@ -242,7 +245,26 @@ def _conversation_context(
             "tz": conversation.inbox.timezone,
         }
     )
+    context.update(_answer_help(request, conversation, timeline))
     return context
+
+
+def _answer_help(
+    request: HttpRequest, conversation: Conversation, timeline: list[Message]
+) -> dict[str, Any]:
+    """How to answer the customer's newest message, and the canned responses that fit it."""
+    newest = next(
+        (
+            m
+            for m in reversed(timeline)
+            if m.direction == Direction.INBOUND and m.kind == MessageKind.MESSAGE
+        ),
+        None,
+    )
+    return {
+        "strategy": strategy_for(conversation, newest),
+        "suggestions": canned.suggestions(conversation, newest, request_user(request)),
+    }
 
 
 def _back(request: HttpRequest, account: Account, conversation: Conversation) -> HttpResponse:
