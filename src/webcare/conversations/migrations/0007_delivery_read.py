@@ -4,15 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('conversations', '0006_moderation'),
+        ("conversations", "0006_moderation"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='message',
-            name='delivery_status',
-            field=models.CharField(blank=True, choices=[('', 'Not applicable'), ('queued', 'Queued'), ('sending', 'Sending'), ('sent', 'Sent'), ('delivered', 'Delivered'), ('read', 'Read'), ('failed', 'Failed'), ('uncertain', 'Maybe sent')], default='', max_length=10),
+            model_name="message",
+            name="delivery_status",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("", "Not applicable"),
+                    ("queued", "Queued"),
+                    ("sending", "Sending"),
+                    ("sent", "Sent"),
+                    ("delivered", "Delivered"),
+                    ("read", "Read"),
+                    ("failed", "Failed"),
+                    ("uncertain", "Maybe sent"),
+                ],
+                default="",
+                max_length=10,
+            ),
         ),
     ]
