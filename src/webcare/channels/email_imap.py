@@ -178,7 +178,7 @@ class MailboxReader:
             uidvalidity = int(selected[b"UIDVALIDITY"])
             uidnext = int(selected.get(b"UIDNEXT", 0))
             ConnectorState.objects.filter(inbox_id=self.inbox_id).update(last_error="")
-            self._catch_up(inbox, client, uidvalidity, uidnext)
+            self._catch_up_fully(inbox, client, uidvalidity, uidnext)
             idles = b"IDLE" in client.capabilities()
             while not self.stop.is_set():
                 if idles:
@@ -188,7 +188,7 @@ class MailboxReader:
                     client.noop()
                 if self._settings_changed(inbox):
                     return
-                self._catch_up(inbox, client, uidvalidity, uidnext)
+                self._catch_up_fully(inbox, client, uidvalidity, uidnext)
         finally:
             email.imap_close(client)
 
@@ -197,21 +197,33 @@ class MailboxReader:
         return fresh != inbox.settings
 
     def _idle(self, client: IMAPClient) -> None:
-        """Wait in IDLE until the folder changes or it is time to re-issue it."""
-        client.idle()
+        """Wait in IDLE until the folder changes or it is time to re-issue it.
+
+        IDLE is ended and issued again every `check_seconds`: dovecot (and others) announce a
+        mail that arrived between our last command and the IDLE only when the IDLE ends, so
+        that is as late as such a mail is noticed. The lease is renewed on the way.
+        """
         started = time.monotonic()
-        try:
+        while not self.stop.is_set():
+            client.idle()
             if self.on_idle is not None:
                 self.on_idle()
-            while not self.stop.is_set():
+            try:
                 responses = client.idle_check(timeout=self.check_seconds)
-                self._renew()
-                if any(_is_change(response) for response in responses):
-                    return
-                if time.monotonic() - started > settings.WEBCARE_IMAP_IDLE_SECONDS:
-                    return
-        finally:
-            client.idle_done()
+            finally:
+                _text, ending = client.idle_done()
+            self._renew()
+            seen = [*responses, *ending]
+            trouble = [response for response in seen if _is_trouble(response)]
+            if trouble:
+                # BYE: the server ends the session. An untagged NO during IDLE: the folder
+                # went away under us (dovecot, when it is deleted and made again). Either
+                # way: reconnect, select again, and catch up (a new UIDVALIDITY rereads).
+                raise ConnectionResetError(f"the server interrupted the session: {trouble[0]!r}")
+            if any(_is_change(response) for response in seen):
+                return
+            if time.monotonic() - started > settings.WEBCARE_IMAP_IDLE_SECONDS:
+                return
 
     def _pause_polling(self) -> None:
         deadline = time.monotonic() + settings.WEBCARE_POLL_SECONDS
@@ -221,7 +233,23 @@ class MailboxReader:
 
     # Catching up -------------------------------------------------------------------------------
 
-    def _catch_up(self, inbox: Inbox, client: IMAPClient, uidvalidity: int, uidnext: int) -> None:
+    def _catch_up_fully(
+        self, inbox: Inbox, client: IMAPClient, uidvalidity: int, uidnext: int
+    ) -> None:
+        """Catch up until a search finds nothing new and the server announced nothing new.
+
+        Servers (dovecot does) run a command on the folder as it was when the command began,
+        and announce mail that arrived meanwhile (`* n EXISTS`) at its end, once. imaplib
+        keeps such announcements aside; if there was one, we search again. After a quiet
+        search, anything newer is announced in the IDLE that follows, or when it ends.
+        """
+        while not self.stop.is_set():
+            found = self._catch_up(inbox, client, uidvalidity, uidnext)
+            if not found and not _announced(client):
+                return
+
+    def _catch_up(self, inbox: Inbox, client: IMAPClient, uidvalidity: int, uidnext: int) -> int:
+        """Fetch and store what is new since the cursor; returns how many mails."""
         state = ConnectorState.objects.get(inbox_id=self.inbox_id)
         cursor: dict[str, Any] = dict(state.cursor or {})
         if cursor.get("uidvalidity") == uidvalidity:
@@ -266,6 +294,7 @@ class MailboxReader:
                 **({"last_date": last_date} if last_date else {}),
             }
             self._save_cursor(cursor, stored_any=True)
+        return len(uids)
 
     def _save_cursor(self, cursor: dict[str, Any], *, stored_any: bool) -> None:
         fields: dict[str, Any] = {"cursor": cursor}
@@ -284,6 +313,19 @@ def _is_change(response: object) -> bool:
             b"RECENT",
         )
     )
+
+
+def _announced(client: IMAPClient) -> bool:
+    """Whether the server announced new mail in the answer to an earlier command (kept by
+    imaplib in `untagged_responses`, which IMAPClient does not look at); clears it."""
+    pending = client._imap.untagged_responses  # noqa: SLF001 (imaplib's own buffer)
+    exists = pending.pop("EXISTS", None)
+    pending.pop("RECENT", None)
+    return bool(exists)
+
+
+def _is_trouble(response: object) -> bool:
+    return isinstance(response, tuple) and bool(response) and response[0] in (b"BYE", b"NO")
 
 
 def _since(cursor: dict[str, Any], inbox: Inbox) -> Any:

@@ -12,6 +12,7 @@ whether anyone is there to answer, what the visitor sees, and the two ways a vis
   chat names (`email_inbox`), so it is answered by e-mail (channels/adapters/form.py).
 """
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,6 +42,7 @@ from webcare.inboxes.business_hours import BusinessCalendar
 from webcare.inboxes.models import Inbox, InboxKind
 
 SALT = "webcare.webchat.visitor"
+DEFAULT_COLOR = "#1d4ed8"
 MAX_TEXT = 5000
 HISTORY_LIMIT = 200
 LANGUAGES = ("nl", "en")
@@ -58,6 +60,12 @@ def language(inbox: Inbox, requested: str) -> str:
         return wanted
     configured = str(inbox.setting("language") or "nl")
     return configured if configured in LANGUAGES else "nl"
+
+
+def brand_color(inbox: Inbox) -> str:
+    """The inbox's `color` setting when it is a hex colour (it goes into CSS), else blue."""
+    value = str(inbox.setting("color") or "").strip()
+    return value if re.fullmatch(r"#[0-9a-fA-F]{6}", value) else DEFAULT_COLOR
 
 
 def origin_allowed(inbox: Inbox, origin: str) -> bool:

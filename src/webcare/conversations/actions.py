@@ -328,7 +328,7 @@ def do_record_bounce(reply: Message, reason: str) -> None:
     Conversation.objects.select_for_update().filter(pk=conversation.pk).values_list("pk").get()
     Message.objects.filter(pk=reply.pk).update(
         delivery_status=DeliveryStatus.FAILED,
-        delivery_error=reason[:2000],
+        delivery_error=f"Returned by the recipient's mail server: {reason}"[:2000],
         next_attempt_at=None,
     )
     record_activity(conversation, None, "bounced", {"message": reply.pk, "reason": reason[:300]})
