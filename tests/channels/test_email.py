@@ -243,7 +243,7 @@ def test_our_reply_arrives_with_in_reply_to_references_and_a_reply_address(
 def test_a_fresh_mail_to_the_reply_address_threads_and_a_forged_one_does_not(
     inbox: Inbox, server: MailServer
 ) -> None:
-    first_id, first = customer_mail(CUSTOMER, "Eerste vraag")
+    _first_id, first = customer_mail(CUSTOMER, "Eerste vraag")
     with reading(inbox):
         mail_in(server, first)
         wait_until(lambda: inbound(inbox) == 1)

@@ -318,7 +318,7 @@ def _is_change(response: object) -> bool:
 def _announced(client: IMAPClient) -> bool:
     """Whether the server announced new mail in the answer to an earlier command (kept by
     imaplib in `untagged_responses`, which IMAPClient does not look at); clears it."""
-    pending = client._imap.untagged_responses  # noqa: SLF001 (imaplib's own buffer)
+    pending = client._imap.untagged_responses
     exists = pending.pop("EXISTS", None)
     pending.pop("RECENT", None)
     return bool(exists)

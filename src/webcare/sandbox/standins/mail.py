@@ -155,7 +155,7 @@ class Dovecot:
                 auth_user="root" if os.geteuid() == 0 else internal,
             )
         )
-        self.process = subprocess.Popen(
+        self.process = subprocess.Popen(  # noqa: S603 (our own binary and config)
             [self.binary, "-F", "-c", str(self.root / "dovecot.conf")],
             stdout=subprocess.DEVNULL,
             stderr=(self.root / "stderr.log").open("wb"),
