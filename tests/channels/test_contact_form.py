@@ -142,7 +142,7 @@ def test_a_missing_address_is_named_and_the_text_kept(inbox: Inbox) -> None:
 
 def test_the_form_speaks_dutch(inbox: Inbox) -> None:
     page = Client().get(url(inbox)).content.decode()
-    assert "Uw bericht" in page
+    assert "Je bericht" in page
 
 
 @pytest.mark.usefixtures("transactional_db")

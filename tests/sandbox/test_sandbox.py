@@ -14,6 +14,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tests.sandbox.conftest import Sandbox
+from webcare.sandbox.standins.mail import dovecot_path
 from webcare.accounts.actions import create_token
 from webcare.accounts.models import User
 from webcare.conversations.models import DeliveryStatus, Direction, Message, MessageKind
@@ -53,6 +54,8 @@ ROUND_TRIPS = [
     ("instagram-comment", "instagram", "Instagram", "public reply"),
     ("instagram-dm", "instagram", "Instagram", "direct message"),
     ("whatsapp", "whatsapp", "WhatsApp", "message"),
+    # E-mail comes in by IMAP, from dovecot; without it the sandbox has no mailbox to read.
+    *([("email", "email", "E-mail", "mail")] if dovecot_path() else []),
 ]
 
 
