@@ -74,7 +74,11 @@
     });
     ui.launcherLabel = el("span", {}, strings.open);
     ui.badge = el("span", { class: "wc-badge", hidden: "" }, "1");
-    ui.launcher.append(el("span", { class: "wc-icon", "aria-hidden": "true" }, "\uD83D\uDCAC"), ui.launcherLabel, ui.badge);
+    var icon = el("span", { class: "wc-icon", "aria-hidden": "true" });
+    // A speech bubble, drawn: an emoji needs a font the visitor may not have.
+    icon.innerHTML = '<svg viewBox="0 0 24 24" width="20" height="20"><path fill="currentColor" ' +
+      'd="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>';
+    ui.launcher.append(icon, ui.launcherLabel, ui.badge);
 
     ui.panel = el("section", { id: "wc-panel", class: "wc-panel", role: "dialog", "aria-labelledby": "wc-title", hidden: "" });
     var head = el("header", { class: "wc-head" });
