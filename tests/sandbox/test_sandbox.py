@@ -139,8 +139,22 @@ def test_the_console_says_what_is_wrong_and_posts_nothing(sandbox: Sandbox) -> N
 def test_the_inboxes_are_connected_like_real_ones(sandbox: Sandbox) -> None:
     inboxes = eventually("the sandbox inboxes", lambda: list(Inbox.objects.all()), sandbox)
 
-    assert sorted(inbox.kind for inbox in inboxes) == ["facebook", "instagram", "whatsapp", "x"]
+    assert sorted(inbox.kind for inbox in inboxes) == [
+        "email",
+        "facebook",
+        "instagram",
+        "webchat",
+        "whatsapp",
+        "x",
+    ]
     for inbox in inboxes:
+        if inbox.kind == "email":
+            assert inbox.setting("smtp_host") == "127.0.0.1"
+            assert inbox.settings["password"].startswith("enc:v1:")  # stored encrypted
+            continue
+        if inbox.kind == "webchat":
+            assert inbox.setting("email_inbox") == "E-mail (sandbox)"
+            continue
         assert inbox.setting("api_base").startswith("http://127.0.0.1:")
         assert inbox.setting("sandbox") is not True  # real HTTP to the stand-in, not recorded
     log = sandbox.output.read_text()

@@ -78,12 +78,12 @@ def poll_forever(stop: threading.Event, interval: float) -> None:
     """
     while not stop.is_set():
         close_old_connections()
-        try:
-            x_polling.poll_all()
-            email_imap.start_readers(stop)
-        except Exception:
-            logger.exception("poll.error")
-            connection.close()
+        for step in (x_polling.poll_all, lambda: email_imap.start_readers(stop)):
+            try:
+                step()
+            except Exception:
+                logger.exception("poll.error")
+                connection.close()
         close_old_connections()
         stop.wait(interval)
 
