@@ -14,11 +14,11 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tests.sandbox.conftest import Sandbox
-from webcare.sandbox.standins.mail import dovecot_path
 from webcare.accounts.actions import create_token
 from webcare.accounts.models import User
 from webcare.conversations.models import DeliveryStatus, Direction, Message, MessageKind
 from webcare.inboxes.models import Inbox
+from webcare.sandbox.standins.mail import dovecot_path
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 WAIT_SECONDS = 30.0
