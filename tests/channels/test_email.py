@@ -504,3 +504,24 @@ def test_inbox_add_email_stores_the_password_encrypted_and_prints_it_masked() ->
     assert inbox.setting("password") == "geheim-wachtwoord-123"
     assert email.imap_settings(inbox)["security"] == "ssl"
     assert f"/forms/{inbox.token}/" in printed
+
+
+def test_a_mail_from_the_brands_own_address_is_recorded_as_its_reply(account: Account) -> None:
+    inbox = InboxFactory(account=account, kind="email", settings={"address": BRAND_ADDRESS})
+    first_id, first = customer_mail(CUSTOMER, "Hebben jullie een fietsenstalling?")
+    _id, own = customer_mail(
+        BRAND_ADDRESS,
+        "Ja, bij de ingang aan de Stationsweg.",
+        to=CUSTOMER,
+        in_reply_to=first_id,
+        references=[first_id],
+    )
+    for raw in (first, own):
+        item = email.stored_mail(raw, BRAND_ADDRESS)
+        ingest(inbox, email.SOURCE, item.dedupe_key, item.payload)
+
+    conversation = Conversation.objects.get()
+    directions = list(conversation.messages.order_by("pk").values_list("direction", flat=True))
+    assert directions == [Direction.INBOUND, Direction.OUTBOUND]
+    conversation.refresh_from_db()
+    assert conversation.waiting_since is None  # answered from the mail program

@@ -76,10 +76,11 @@ def test_a_visitor_chats_with_an_agent_and_keeps_the_conversation_after_a_reload
     expect(log.locator(".wc-msg")).to_have_count(2)
     expect(log.locator(".wc-visitor")).to_contain_text(QUESTION)
     expect(log.locator(".wc-agent")).to_contain_text(ANSWER)
+    shoot(visitor, "webchat-visitor-after-reload")
     visitor.keyboard.press("Escape")
     expect(visitor.get_by_role("dialog")).to_be_hidden()
     expect(visitor.get_by_role("button", name="Chat met ons")).to_be_focused()
-    shoot(visitor, "webchat-visitor-after-reload")
+    shoot(visitor, "webchat-closed-focus-back-on-button")
 
 
 def test_with_no_agent_online_the_offline_form_is_shown_and_lands_in_the_inbox(
@@ -108,3 +109,25 @@ def test_with_no_agent_online_the_offline_form_is_shown_and_lands_in_the_inbox(
     agent.get_by_text("Mijn abonnement is verlopen, kunt u mij mailen?").first.click()
     expect(agent.get_by_text("Left in the chat while nobody was online")).to_be_visible()
     shoot(agent, "webchat-offline-in-inbox")
+
+
+def test_the_contact_form_refuses_a_hasty_send_and_takes_a_patient_one(
+    sandbox: Sandbox, browser: Browser
+) -> None:
+    page = browser.new_context(viewport=VIEWPORT).new_page()
+    page.goto(f"{sandbox.console}/site/")
+    page.get_by_role("link", name="contactformulier").click()
+    expect(page.get_by_role("heading", name="Contact met Sandbox Parkeergarage")).to_be_visible()
+    page.get_by_label("Je naam").fill("Fatima el Amrani")
+    page.get_by_label("Je e-mailadres").fill("fatima@example.nl")
+    page.get_by_label("Je bericht").fill("Kan ik mijn abonnement een maand pauzeren?")
+    page.get_by_role("button", name="Versturen").click()  # within two seconds: as robots do
+    expect(page.get_by_role("alert")).to_contain_text("binnen twee seconden")
+    expect(page.get_by_label("Je bericht")).to_have_value(
+        "Kan ik mijn abonnement een maand pauzeren?"
+    )
+    shoot(page, "contact-form-too-fast")
+    page.wait_for_timeout(2500)
+    page.get_by_role("button", name="Versturen").click()
+    expect(page.get_by_role("status")).to_contain_text("We hebben je bericht")
+    shoot(page, "contact-form-sent")

@@ -47,7 +47,8 @@ KNOWN_SETTINGS: dict[str, set[str]] = {
     # platforms.md §4: IMAP in (imap_security ssl|starttls|none, by default what the port is
     # for), SMTP out, one login for both; plus_addressing=false when the mail server does not
     # deliver support+token@ to support@; acknowledgement: a text confirming receipt of a
-    # customer's first mail (never sent to an automatic one); read=false stops reading.
+    # customer's first mail (never sent to an automatic one); read=false stops reading;
+    # language and color: the contact form's default language and the brand's colour.
     InboxKind.EMAIL: {
         "imap_host",
         "imap_port",
@@ -64,6 +65,7 @@ KNOWN_SETTINGS: dict[str, set[str]] = {
         "acknowledgement",
         "read",
         "language",
+        "color",
     },
     # The chat widget: the brand's colour, the widget's language when the page does not say,
     # the e-mail inbox that answers messages left while nobody is online, and the sites that

@@ -145,6 +145,7 @@ def _inbox_specs(standins: StandIns) -> dict[str, tuple[str, str, dict[str, obje
                 "password": mail.password,
                 "address": mail.address,
                 "language": "nl",
+                "color": CHAT_COLOR,
             },
         ),
         InboxKind.WEBCHAT: (

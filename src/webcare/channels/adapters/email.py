@@ -292,6 +292,9 @@ def read_mail(raw: bytes, address: str) -> InboundMessage:
     bounce_of, bounce_reason = _bounce(mail)
     text, markup = _bodies(mail)
     sender = sender.lower()
+    # Sent from the brand's own address (a colleague in a mail program, a copy of ours):
+    # recorded as the brand's reply, as the other channels record the brand's own posts.
+    from_brand = bool(address) and sender == address.lower()
     return InboundMessage(
         external_id=external_id,
         author=Author(external_id=sender, handle=sender, name=sender_name.strip()),
@@ -301,6 +304,7 @@ def read_mail(raw: bytes, address: str) -> InboundMessage:
         in_reply_to=in_reply_to,
         # The root of the thread: the first reference, else the parent, else this mail.
         thread_id=(references[0] if references else in_reply_to) or external_id,
+        from_brand=from_brand,
         subject=_header(mail, "Subject"),
         html=markup,
         references=references,

@@ -156,7 +156,8 @@
     ui.empty.hidden = ui.log.children.length > 0 || !online;
   }
 
-  function addMessage(entry, pendingId) {
+  // `live`: it arrives now (not from the history of an earlier page), so say so if closed.
+  function addMessage(entry, pendingId, live) {
     if (entry.id && shown[entry.id]) return;
     if (entry.id) shown[entry.id] = true;
     var item = pendingId ? ui.log.querySelector('[data-pending="' + pendingId + '"]') : null;
@@ -173,7 +174,7 @@
     item.append(el("span", { class: "wc-who" }, who), el("span", { class: "wc-text" }, entry.text));
     ui.empty.hidden = true;
     ui.log.scrollTop = ui.log.scrollHeight;
-    if (entry.from === "agent") {
+    if (entry.from === "agent" && live) {
       ui.typing.textContent = "";
       if (!open) {
         ui.badge.hidden = false;
@@ -233,9 +234,9 @@
       showMode();
     } else if (event.type === "ack") {
       delete pending[event.id];
-      addMessage(event.message, event.id);
+      addMessage(event.message, event.id, true);
     } else if (event.type === "message") {
-      addMessage(event.message);
+      addMessage(event.message, null, true);
     } else if (event.type === "typing") {
       ui.typing.textContent = fill(strings.typing, { name: event.name || strings.someone });
       clearTimeout(typingTimer);
