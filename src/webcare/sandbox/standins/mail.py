@@ -18,6 +18,8 @@ Like the other stand-ins it imports nothing of Webcare's.
 """
 
 import contextlib
+import ctypes
+import ctypes.util
 import imaplib
 import os
 import pwd
@@ -44,6 +46,7 @@ BRAND_ADDRESS = "support@parkeergarage.test"
 PASSWORD = "sandbox-mail-secret"
 BOUNCE_DOMAIN = "bounce.invalid"
 START_TIMEOUT = 20.0
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def dovecot_path() -> str | None:
@@ -66,6 +69,14 @@ def _service_users() -> tuple[str, str, int, int]:
     dovecot = pwd.getpwnam("dovecot")
     login = "dovenull" if _has_user("dovenull") else "dovecot"
     return "dovecot", login, dovecot.pw_uid, dovecot.pw_gid
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: Linux sends dovecot SIGTERM when the process (strictly: the
+    thread) that started it ends, however it ends, so no dovecot outlives its sandbox or
+    test, even one that was killed."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _has_user(name: str) -> bool:
@@ -160,6 +171,7 @@ class Dovecot:
             stdout=subprocess.DEVNULL,
             stderr=(self.root / "stderr.log").open("wb"),
             start_new_session=True,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 (only prctl, before exec)
         )
         deadline = time.monotonic() + START_TIMEOUT
         while True:

@@ -8,6 +8,7 @@ console where a newcomer posts as a customer, and then serves Webcare itself wit
 The X inbox also polls the stand-in's mentions, as it polls X.
 """
 
+import signal
 from contextlib import ExitStack
 
 from django.conf import settings
@@ -27,6 +28,10 @@ from webcare.sandbox.standins.x import running_x
 
 # It prints passwords and plays customers, so never on a production install.
 ALLOWED_ENVS = ("demo", "development", "test")
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 class Command(BaseCommand):
@@ -54,6 +59,9 @@ class Command(BaseCommand):
         host, port = str(options["host"]), int(str(options["port"]))
         webcare_url = f"http://{host}:{port}"
         call_command("migrate", interactive=False, verbosity=0)
+        # uvicorn re-raises SIGTERM once it has shut down; exit through the `with` below then,
+        # so the mail servers it started are stopped too.
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
         with ExitStack() as running:
             standins = StandIns(
                 x=running.enter_context(running_x()),
