@@ -37,13 +37,21 @@ serve: install
 sandbox: install
 	WEBCARE_ENV=demo WEBCARE_DATA_DIR=$(CURDIR)/var/sandbox $(BIN)/webcare sandbox
 
-# System packages the browser tests need (Debian's chromium); installed only when missing.
+# System packages the tests need, installed only when missing: Debian's chromium for the
+# browser tests, and dovecot (its IMAP server) for the e-mail tests, which start their own
+# instance on a free port of 127.0.0.1 (the package's system service is never used).
 system-deps:
 	@if ! command -v chromium >/dev/null 2>&1; then \
 		echo "Installing Debian's chromium for the browser tests"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	fi
+	@if ! command -v dovecot >/dev/null 2>&1 && [ ! -x /usr/sbin/dovecot ]; then \
+		echo "Installing Debian's dovecot-imapd for the e-mail tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq dovecot-imapd >/dev/null; \
 	fi
 
 # The whole suite on SQLite, then on PostgreSQL, each on TEST_WORKERS processes (pytest-xdist;

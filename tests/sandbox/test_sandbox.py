@@ -18,6 +18,7 @@ from webcare.accounts.actions import create_token
 from webcare.accounts.models import User
 from webcare.conversations.models import DeliveryStatus, Direction, Message, MessageKind
 from webcare.inboxes.models import Inbox
+from webcare.sandbox.standins.mail import dovecot_path
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 WAIT_SECONDS = 30.0
@@ -53,6 +54,8 @@ ROUND_TRIPS = [
     ("instagram-comment", "instagram", "Instagram", "public reply"),
     ("instagram-dm", "instagram", "Instagram", "direct message"),
     ("whatsapp", "whatsapp", "WhatsApp", "message"),
+    # E-mail comes in by IMAP, from dovecot; without it the sandbox has no mailbox to read.
+    *([("email", "email", "E-mail", "mail")] if dovecot_path() else []),
 ]
 
 
@@ -136,8 +139,22 @@ def test_the_console_says_what_is_wrong_and_posts_nothing(sandbox: Sandbox) -> N
 def test_the_inboxes_are_connected_like_real_ones(sandbox: Sandbox) -> None:
     inboxes = eventually("the sandbox inboxes", lambda: list(Inbox.objects.all()), sandbox)
 
-    assert sorted(inbox.kind for inbox in inboxes) == ["facebook", "instagram", "whatsapp", "x"]
+    assert sorted(inbox.kind for inbox in inboxes) == [
+        "email",
+        "facebook",
+        "instagram",
+        "webchat",
+        "whatsapp",
+        "x",
+    ]
     for inbox in inboxes:
+        if inbox.kind == "email":
+            assert inbox.setting("smtp_host") == "127.0.0.1"
+            assert inbox.settings["password"].startswith("enc:v1:")  # stored encrypted
+            continue
+        if inbox.kind == "webchat":
+            assert inbox.setting("email_inbox") == "E-mail (sandbox)"
+            continue
         assert inbox.setting("api_base").startswith("http://127.0.0.1:")
         assert inbox.setting("sandbox") is not True  # real HTTP to the stand-in, not recorded
     log = sandbox.output.read_text()

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from webcare.accounts.models import Account, Membership, Role, Team, User
-from webcare.conversations.models import Conversation, Message
+from webcare.conversations.models import Attachment, Conversation, Message
 from webcare.inboxes.models import Inbox
 
 
@@ -68,6 +68,17 @@ def access_message(user: User, message_id: int) -> Message:
     if message is None:
         raise Http404("No such message")
     return message
+
+
+def access_attachment(user: User, attachment_id: int) -> Attachment:
+    attachment = (
+        Attachment.objects.select_related("message")
+        .filter(pk=attachment_id, message__account__memberships__user=user)
+        .first()
+    )
+    if attachment is None:
+        raise Http404("No such attachment")
+    return attachment
 
 
 def access_inbox(user: User, inbox_id: int) -> Inbox:

@@ -17,6 +17,7 @@ from webcare.channels.models import EventState, RawInboundEvent
 from webcare.conversations.actions import receive_message
 from webcare.conversations.models import Message
 from webcare.inboxes.models import Inbox
+from webcare.replies import acknowledgements
 from webcare.triage import actions as triage
 
 logger = logging.getLogger(__name__)
@@ -82,11 +83,17 @@ def _mark_failed(event: RawInboundEvent, reason: str) -> None:
 
 
 def ingest(inbox: Inbox, source: str, dedupe_key: str, payload: str) -> IngestResult:
-    """Store, then process. A redelivered event is processed again only if it had not been."""
+    """Store, then process. A redelivered event is processed again only if it had not been.
+
+    A new e-mail conversation may be acknowledged (replies/acknowledgements.py), after the
+    message is committed; an automatic mail never is.
+    """
     event, stored = store_event(inbox, source, dedupe_key, payload)
     if event.state == EventState.PROCESSED:
         return IngestResult(event, stored, [])
-    return IngestResult(event, stored, process_event(event))
+    messages = process_event(event)
+    acknowledgements.after_ingest(inbox, messages)
+    return IngestResult(event, stored, messages)
 
 
 def retry_event(event: RawInboundEvent) -> list[Message]:

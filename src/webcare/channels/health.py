@@ -11,6 +11,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Max
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 
@@ -56,6 +57,19 @@ class Health:
 def webhook_url(inbox: Inbox) -> str:
     route = WEBHOOK_ROUTES.get(inbox.kind)
     return settings.PUBLIC_URL + reverse(route, args=[inbox.token]) if route else ""
+
+
+def public_entry_points(inbox: Inbox) -> dict[str, str]:
+    """What a company puts on its own site: an e-mail inbox's contact form (one URL, also
+    for an iframe), a chat inbox's script tag."""
+    if inbox.kind == InboxKind.EMAIL:
+        return {
+            "contact_form_url": settings.PUBLIC_URL + reverse("contact-form", args=[inbox.token])
+        }
+    if inbox.kind == InboxKind.WEBCHAT:
+        src = settings.PUBLIC_URL + static("webchat/widget.js")
+        return {"chat_snippet": f'<script src="{src}" data-inbox="{inbox.token}" async></script>'}
+    return {}
 
 
 def _last_failed_event(inbox: Inbox) -> RawInboundEvent | None:

@@ -20,6 +20,7 @@ _PRIVATE = {
     InboxKind.FACEBOOK: TextLimit(1999),
     InboxKind.INSTAGRAM: TextLimit(1000, "bytes"),
     InboxKind.WHATSAPP: TextLimit(4096),
+    InboxKind.WEBCHAT: TextLimit(5000),
 }
 _NO_LIMIT = TextLimit(None)
 

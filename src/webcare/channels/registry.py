@@ -7,7 +7,18 @@ is adding an adapter module and a line below (docs/adding-a-channel.md).
 from collections.abc import Callable
 from typing import Protocol
 
-from webcare.channels.adapters import api, facebook, instagram, sandbox, twcs, whatsapp, x
+from webcare.channels.adapters import (
+    api,
+    email,
+    facebook,
+    form,
+    instagram,
+    sandbox,
+    twcs,
+    webchat,
+    whatsapp,
+    x,
+)
 from webcare.channels.adapters.base import ChannelError, InboundMessage, Sender
 from webcare.conversations.models import Message
 from webcare.inboxes.models import Inbox, InboxKind
@@ -23,6 +34,9 @@ PARSERS: dict[str, Parser] = {
     whatsapp.SOURCE: whatsapp.parse,
     facebook.SOURCE: facebook.parse,
     instagram.SOURCE: instagram.parse,
+    email.SOURCE: email.parse,
+    form.SOURCE: form.parse,
+    webchat.SOURCE: webchat.parse,
 }
 
 # Inbox kind -> sender for inboxes connected to the real platform.
@@ -32,6 +46,8 @@ SENDERS: dict[str, Sender] = {
     InboxKind.WHATSAPP: whatsapp.WhatsAppSender(),
     InboxKind.FACEBOOK: facebook.FacebookSender(),
     InboxKind.INSTAGRAM: instagram.InstagramSender(),
+    InboxKind.EMAIL: email.EmailSender(),
+    InboxKind.WEBCHAT: webchat.WebchatSender(),
 }
 
 SANDBOX = sandbox.SandboxSender()
@@ -70,6 +86,7 @@ CONNECTION_CHECKS: dict[str, Callable[[Inbox], str]] = {
     InboxKind.X: x.check_connection,
     InboxKind.FACEBOOK: facebook.check_connection,
     InboxKind.INSTAGRAM: instagram.check_connection,
+    InboxKind.EMAIL: email.check_connection,
 }
 
 

@@ -1,7 +1,8 @@
 """ASGI entry point: HTTP through Django, websockets through Channels.
 
-A websocket must come from one of ALLOWED_HOSTS (no other site can open one with our cookie)
-and carries the Django session, so the consumer knows who is listening.
+An inbox websocket must come from one of ALLOWED_HOSTS (no other site can open one with our
+cookie) and carries the Django session, so the consumer knows who is listening. The chat
+widget's websocket comes from the company's own site and carries no session.
 """
 
 import os
@@ -22,14 +23,27 @@ django_asgi_app = LaneASGIHandler(lanes=settings.WEBCARE_HTTP_THREADS)
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.urls import re_path  # noqa: E402
 
-from webcare.web.routing import websocket_urlpatterns  # noqa: E402
+from webcare.web.routing import (  # noqa: E402
+    chat_websocket_urlpatterns,
+    websocket_urlpatterns,
+)
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        "websocket": URLRouter(
+            [
+                # The chat widget: other sites' pages, no session; the consumer checks.
+                *chat_websocket_urlpatterns,
+                re_path(
+                    r"",
+                    AllowedHostsOriginValidator(
+                        AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+                    ),
+                ),
+            ]
         ),
     }
 )

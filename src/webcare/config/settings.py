@@ -163,6 +163,9 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
+# Attachments customers send. Never served as public files: a view checks access first.
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "/attachments/"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
@@ -176,6 +179,13 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# The cache holds the public forms' rate limits (channels/spam.py): per process embedded, in
+# Redis when scaled out, so every web process counts the same submissions.
+CACHES = (
+    {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    if REDIS_URL
+    else {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+)
 
 # Durable by default: a reply or an inbound event queued before a crash is still there after.
 # Tests run tasks at once (after commit) unless a test starts real workers.
@@ -195,6 +205,9 @@ WEBCARE_HTTP_THREADS = int(os.environ.get("WEBCARE_HTTP_THREADS", "4"))
 # How often polled channels (X mentions) are read. X allows 300 mention reads per user per
 # 15 minutes, one per 3 s; 15 s leaves room for catch-up pages.
 WEBCARE_POLL_SECONDS = float(os.environ.get("WEBCARE_POLL_SECONDS", "15"))
+# An IMAP IDLE is ended and issued again after this many seconds: servers may drop an idle
+# client after 30 minutes (RFC 2177), and NAT routers often much sooner.
+WEBCARE_IMAP_IDLE_SECONDS = float(os.environ.get("WEBCARE_IMAP_IDLE_SECONDS", "300"))
 
 # The reply outbox (replies/outbox.py). A temporary failure (5xx, network, 429) is retried
 # after base * 2^(attempt-1) seconds with jitter, at most `max` apart, and never before the
@@ -226,7 +239,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # aiosmtpd (the sandbox's SMTP server) logs every SMTP command at INFO.
+        "mail.log": {"level": "WARNING"},
+    },
 }
 
 if WEBCARE_ENV == "production":

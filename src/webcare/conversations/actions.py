@@ -5,22 +5,27 @@ made elsewhere) enter, whatever the source. The `do_*` functions make the change
 asks for; each writes an activity entry in the timeline, which is the audit record.
 """
 
+import hashlib
 import logging
+import re
 from datetime import datetime
 from typing import Any
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
 
 from webcare.accounts.models import Account, Team, User
-from webcare.channels.adapters.base import InboundMessage
+from webcare.channels.adapters.base import InboundAttachment, InboundMessage
 from webcare.channels.models import RawInboundEvent
 from webcare.contacts.actions import upsert_identity
 from webcare.contacts.models import ContactIdentity
-from webcare.conversations import accounting, assignment, listening, promises
+from webcare.conversations import accounting, assignment, listening, promises, reply_tokens
 from webcare.conversations.live import conversation_changed
 from webcare.conversations.models import (
+    Attachment,
     Conversation,
     ConversationKind,
     DeliveryStatus,
@@ -28,9 +33,11 @@ from webcare.conversations.models import (
     Label,
     Message,
     MessageKind,
+    NoReplyReason,
     Priority,
     ReplyState,
     Status,
+    attachment_kind,
 )
 from webcare.core.errors import ActionError
 from webcare.inboxes.models import Inbox, InboxKind
@@ -76,22 +83,33 @@ def _create_conversation(
     )
 
 
+def _followed(conversation: Conversation) -> Conversation:
+    """The conversation itself, or the one it was merged into."""
+    if conversation.merged_into_id:
+        return Conversation.objects.get(pk=conversation.merged_into_id)
+    return conversation
+
+
 def _thread_for(
     inbox: Inbox, msg: InboundMessage, identity: ContactIdentity | None
 ) -> tuple[Conversation | None, Message | None]:
-    """Find where `msg` belongs: its parent's conversation, else its platform thread."""
-    parent = None
-    if msg.in_reply_to:
+    """Find where `msg` belongs: its parent's conversation, else an older message it refers
+    to (e-mail References, newest first), else the conversation its reply address names,
+    else its platform thread."""
+    known = [msg.in_reply_to] if msg.in_reply_to else []
+    known += [ref for ref in reversed(msg.references) if ref and ref != msg.in_reply_to]
+    for external_id in known:
         parent = (
             Message.objects.select_related("conversation")
-            .filter(inbox=inbox, external_id=msg.in_reply_to)
+            .filter(inbox=inbox, external_id=external_id)
             .first()
         )
         if parent is not None:
-            conversation = parent.conversation
-            if conversation.merged_into_id:
-                conversation = Conversation.objects.get(pk=conversation.merged_into_id)
-            return conversation, parent
+            return _followed(parent.conversation), parent
+    if msg.reply_token:
+        named = reply_tokens.conversation_for(inbox, msg.reply_token)
+        if named is not None:
+            return _followed(named), None
     thread_id = msg.thread_id
     if thread_id is None and not msg.public and identity is not None:
         thread_id = _dm_thread_key(identity.external_id)
@@ -126,11 +144,18 @@ def _new_thread_key(inbox: Inbox, msg: InboundMessage, identity: ContactIdentity
 
 def _reply_state(msg: InboundMessage, unprompted: bool) -> dict[str, object]:
     """The reply-state columns a new message starts with: ours have none, a customer's
-    waits, and a post found by listening is settled as unprompted (conversations/listening.py)."""
+    waits, a post found by listening is settled as unprompted (conversations/listening.py),
+    and an automatic message (an auto-reply, a list mail) as automated."""
     if msg.from_brand:
         return {"reply_state": ReplyState.NONE}
     if unprompted:
         return listening.unprompted_state()
+    if msg.automated:
+        return {
+            "reply_state": ReplyState.NO_REPLY_NEEDED,
+            "no_reply_reason": NoReplyReason.AUTOMATED,
+            "settled_at": timezone.now(),
+        }
     return {"reply_state": ReplyState.WAITING}
 
 
@@ -146,6 +171,11 @@ def receive_message(
     existing = Message.objects.filter(inbox=inbox, external_id=msg.external_id).first()
     if existing is not None:
         return existing, False
+    if msg.bounce_of:
+        bounced = _receive_bounce(inbox, msg)
+        if bounced is not None:
+            return bounced, False
+        # A bounce of a mail we did not send: kept as an (automatic) message below.
     try:
         with transaction.atomic():
             return _receive_new(inbox, msg, raw_event), True
@@ -163,9 +193,7 @@ def _receive_new(inbox: Inbox, msg: InboundMessage, raw_event: RawInboundEvent |
     children = _waiting_children(inbox, msg.external_id)
     if conversation is None and children:
         # The parent of earlier orphans: join the oldest orphan's conversation.
-        conversation = min((c.conversation for c in children), key=lambda c: c.pk)
-        if conversation.merged_into_id:
-            conversation = Conversation.objects.get(pk=conversation.merged_into_id)
+        conversation = _followed(min((c.conversation for c in children), key=lambda c: c.pk))
     if conversation is None:
         if identity is None:
             identity = upsert_identity(inbox, msg.author)  # a brand post with nothing above it
@@ -177,7 +205,8 @@ def _receive_new(inbox: Inbox, msg: InboundMessage, raw_event: RawInboundEvent |
             msg.created_at,
             proactive=msg.unprompted,
         )
-        if not conversation.proactive:
+        # Nobody is handed an auto-reply or a list mail: nothing in it waits for an answer.
+        if not conversation.proactive and not msg.automated:
             assignment.route_new_conversation(conversation)
     else:
         # Serialise with status changes (do_change_status locks the same row): either they
@@ -207,19 +236,30 @@ def _receive_new(inbox: Inbox, msg: InboundMessage, raw_event: RawInboundEvent |
         in_reply_to_external_id=msg.in_reply_to or "",
         sender_identity=identity if not msg.from_brand else None,
         text=msg.text,
+        subject=msg.subject[:500],
+        html=msg.html,
+        mail_headers=msg.headers,
+        automated=msg.automated[:200],
         public=msg.public,
         created_at=msg.created_at,
         delivery_status=DeliveryStatus.DELIVERED if msg.from_brand else DeliveryStatus.NONE,
         raw_event=raw_event,
         **_reply_state(msg, unprompted),
     )
+    for attachment in msg.attachments:
+        store_attachment(message, attachment)
     for child in children:
         child.in_reply_to = message
         child.save(update_fields=["in_reply_to"])
         if child.conversation_id != conversation.pk:
             merge_conversations(child.conversation, into=conversation)
 
-    if not msg.from_brand and not unprompted and conversation.status != Status.OPEN:
+    if (
+        not msg.from_brand
+        and not unprompted
+        and not msg.automated
+        and conversation.status != Status.OPEN
+    ):
         _reopen(conversation)
     if conversation.inbox_id == inbox.pk:
         conversation.inbox = inbox  # spares refresh a query for the inbox's promises
@@ -235,6 +275,66 @@ def _receive_new(inbox: Inbox, msg: InboundMessage, raw_event: RawInboundEvent |
         extra={"conversation_id": conversation.pk, "message_id": message.pk},
     )
     return message
+
+
+_UNSAFE_FILENAME = re.compile(r"[\x00-\x1f/\\]+")
+
+
+def store_attachment(message: Message, attachment: InboundAttachment) -> Attachment:
+    """Keep one file of a message; the content is stored once, named after its hash."""
+    digest = hashlib.sha256(attachment.content).hexdigest()
+    name = f"attachments/{digest[:2]}/{digest}"
+    if not default_storage.exists(name):
+        name = default_storage.save(name, ContentFile(attachment.content))
+    filename = _UNSAFE_FILENAME.sub("_", attachment.filename).strip(" .")[:255]
+    mime_type = (attachment.mime_type or "application/octet-stream").lower()[:150]
+    return Attachment.objects.create(
+        message=message,
+        kind=attachment_kind(mime_type),
+        mime_type=mime_type,
+        filename=filename,
+        size=len(attachment.content),
+        sha256=digest,
+        file=name,
+    )
+
+
+def _receive_bounce(inbox: Inbox, msg: InboundMessage) -> Message | None:
+    """A delivery status notification about one of our replies: the reply failed.
+
+    Returns the reply, or None when the bounced mail is not one we sent.
+    """
+    reply = (
+        Message.objects.select_related("conversation")
+        .filter(
+            inbox=inbox,
+            external_id=msg.bounce_of,
+            direction=Direction.OUTBOUND,
+            kind=MessageKind.MESSAGE,
+        )
+        .first()
+    )
+    if reply is None:
+        return None
+    do_record_bounce(reply, msg.bounce_reason)
+    return reply
+
+
+@transaction.atomic
+def do_record_bounce(reply: Message, reason: str) -> None:
+    """The recipient's mail server returned our reply: it failed, shown on the reply with
+    the server's reason, and the customer it answered waits again."""
+    conversation = reply.conversation
+    Conversation.objects.select_for_update().filter(pk=conversation.pk).values_list("pk").get()
+    Message.objects.filter(pk=reply.pk).update(
+        delivery_status=DeliveryStatus.FAILED,
+        delivery_error=f"Returned by the recipient's mail server: {reason}"[:2000],
+        next_attempt_at=None,
+    )
+    record_activity(conversation, None, "bounced", {"message": reply.pk, "reason": reason[:300]})
+    refresh_conversation_state(conversation)
+    conversation_changed(conversation, "delivery")
+    logger.warning("reply.bounced", extra={"message_id": reply.pk, "reason": reason[:300]})
 
 
 def _reopen(conversation: Conversation, by: str = "customer") -> None:

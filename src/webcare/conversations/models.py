@@ -236,12 +236,14 @@ class NoReplyReason(models.TextChoices):
     # Set by the system, never chosen by an agent: a post found by a listening query (it
     # names the brand without addressing it) stays out of Needs reply until someone takes it up.
     UNPROMPTED = "unprompted", _("Found by listening; not taken up")
+    # Set by the system: an auto-reply, bounce or mailing-list message (Auto-Submitted,
+    # Precedence, X-Loop); it is kept in the timeline but nobody, and nothing, answers it.
+    AUTOMATED = "automated", _("Automatic message (auto-reply, bounce or list)")
 
 
-# The reasons an agent can give (UNPROMPTED is the system's).
-AGENT_REASONS = [
-    choice for choice in NoReplyReason.choices if choice[0] != NoReplyReason.UNPROMPTED
-]
+# The reasons an agent can give (UNPROMPTED and AUTOMATED are the system's).
+SYSTEM_REASONS = frozenset({NoReplyReason.UNPROMPTED, NoReplyReason.AUTOMATED})
+AGENT_REASONS = [choice for choice in NoReplyReason.choices if choice[0] not in SYSTEM_REASONS]
 
 
 class Moderation(models.TextChoices):
@@ -300,6 +302,15 @@ class Message(models.Model):
         related_name="messages",
     )
     text = models.TextField(blank=True, default="")
+    # E-mail: the subject, the HTML part sanitised with nh3 at ingest (shown instead of the
+    # text when present), and the addressing and References the reply needs (channels/
+    # adapters/email.py). Empty for other channels.
+    subject = models.CharField(max_length=500, blank=True, default="")
+    html = models.TextField(blank=True, default="")
+    mail_headers = models.JSONField(null=True, blank=True)
+    # Why the message counts as automatic (an auto-reply, a bounce, a list mail): it is
+    # settled as needing no reply, and never answered automatically. Empty: a person wrote it.
+    automated = models.CharField(max_length=200, blank=True, default="")
     public = models.BooleanField(default=False)
     created_at = models.DateTimeField()
     received_at = models.DateTimeField(auto_now_add=True)
@@ -430,3 +441,44 @@ class Message(models.Model):
     @property
     def is_reply(self) -> bool:
         return self.direction == Direction.OUTBOUND and self.kind == MessageKind.MESSAGE
+
+
+class AttachmentKind(models.TextChoices):
+    IMAGE = "image", _("Image")
+    AUDIO = "audio", _("Audio")
+    VIDEO = "video", _("Video")
+    DOCUMENT = "document", _("Document")
+
+
+def attachment_kind(mime_type: str) -> str:
+    major = mime_type.split("/", 1)[0].lower()
+    return major if major in {"image", "audio", "video"} else AttachmentKind.DOCUMENT
+
+
+class Attachment(models.Model):
+    """A file that came with a message (an e-mail attachment, a photo).
+
+    Stored once per content: `file` is named after `sha256`, so the same PDF sent twice takes
+    the space once. Never served from a public URL: the conversation page links to a view that
+    checks the agent's access first (web/views.attachment).
+    """
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField(max_length=10, choices=AttachmentKind.choices)
+    mime_type = models.CharField(max_length=150)
+    filename = models.CharField(max_length=255, blank=True, default="")
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    file = models.FileField(upload_to="attachments/", max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=AttachmentKind.values), name="attachment_kind_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["sha256"], name="attachment_sha256")]
+
+    def __str__(self) -> str:
+        return self.filename or self.sha256[:12]

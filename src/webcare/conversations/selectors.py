@@ -234,6 +234,7 @@ def timeline(conversation: Conversation) -> QuerySet[Message]:
     return (
         Message.objects.filter(conversation=conversation)
         .select_related("sender_identity", "sender_user", "in_reply_to", "settled_by", "triage")
+        .prefetch_related("attachments")
         .order_by("created_at", "pk")
     )
 

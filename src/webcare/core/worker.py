@@ -19,7 +19,7 @@ from django_tasks import task_backends
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.management.commands.db_worker import Worker
 
-from webcare.channels import x_polling
+from webcare.channels import email_imap, x_polling
 from webcare.channels.actions import retry_pending
 from webcare.conversations import escalation
 from webcare.replies import outbox
@@ -77,18 +77,21 @@ def sweep_forever(stop: threading.Event, interval: float = SWEEP_INTERVAL_SECOND
 
 
 def poll_forever(stop: threading.Event, interval: float) -> None:
-    """Poll the platforms that are read by polling (X mentions) every `interval` seconds.
+    """Poll the platforms that are read by polling (X mentions) every `interval` seconds, and
+    start an IMAP reader for every e-mail inbox that has none (channels/email_imap.py).
 
     Each inbox's poll holds a lease (channels/x_polling.py), so N workers poll each inbox once
-    per round between them. The broad except is the thread's boundary, as in sweep_forever.
+    per round between them; each mailbox is read by the one reader that holds its lease. The
+    broad except is the thread's boundary, as in sweep_forever.
     """
     while not stop.is_set():
         close_old_connections()
-        try:
-            x_polling.poll_all()
-        except Exception:
-            logger.exception("poll.error")
-            connection.close()
+        for step in (x_polling.poll_all, lambda: email_imap.start_readers(stop)):
+            try:
+                step()
+            except Exception:
+                logger.exception("poll.error")
+                connection.close()
         close_old_connections()
         stop.wait(interval)
 

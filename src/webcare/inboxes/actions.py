@@ -44,6 +44,33 @@ KNOWN_SETTINGS: dict[str, set[str]] = {
     # api_base lets a stand-in take Graph's place.
     InboxKind.FACEBOOK: {"app_secret", "verify_token", "page_id", "access_token", "api_base"},
     InboxKind.INSTAGRAM: {"app_secret", "verify_token", "ig_user_id", "access_token", "api_base"},
+    # platforms.md §4: IMAP in (imap_security ssl|starttls|none, by default what the port is
+    # for), SMTP out, one login for both; plus_addressing=false when the mail server does not
+    # deliver support+token@ to support@; acknowledgement: a text confirming receipt of a
+    # customer's first mail (never sent to an automatic one); read=false stops reading;
+    # language and color: the contact form's default language and the brand's colour.
+    InboxKind.EMAIL: {
+        "imap_host",
+        "imap_port",
+        "imap_security",
+        "imap_folder",
+        "smtp_host",
+        "smtp_port",
+        "smtp_security",
+        "username",
+        "password",
+        "address",
+        "from_name",
+        "plus_addressing",
+        "acknowledgement",
+        "read",
+        "language",
+        "color",
+    },
+    # The chat widget: the brand's colour, the widget's language when the page does not say,
+    # the e-mail inbox that answers messages left while nobody is online, and the sites that
+    # may embed it (comma-separated origins; empty: any).
+    InboxKind.WEBCHAT: {"color", "language", "email_inbox", "allowed_origins", "title"},
 }
 COMMON_SETTINGS = {"sandbox"}
 

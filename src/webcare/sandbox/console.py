@@ -16,6 +16,8 @@ must not depend on the Webcare server it talks to.
 import hashlib
 import html
 import json
+import re
+import smtplib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,6 +30,7 @@ from urllib.parse import parse_qsl
 import httpx
 
 from webcare.sandbox.desk import StandIns
+from webcare.sandbox.standins.mail import customer_mail
 from webcare.sandbox.standins.serving import serve_in_thread
 from webcare.sandbox.standins.x import XStandIn
 
@@ -53,6 +56,7 @@ CHANNELS = (
     Channel("instagram-comment", "Instagram: a comment", "instagram", True),
     Channel("instagram-dm", "Instagram: a direct message", "instagram", False),
     Channel("whatsapp", "WhatsApp: a message", "whatsapp", False),
+    Channel("email", "E-mail: a mail to the brand's address", "email", False),
 )
 CHANNEL_BY_KEY = {channel.key: channel for channel in CHANNELS}
 
@@ -104,6 +108,9 @@ class Console:
 
     standins: StandIns
     webhooks: dict[str, str]  # inbox kind -> webhook URL
+    # The demo site: the chat inbox whose widget it embeds, the e-mail inbox's contact form.
+    chat_token: str = ""
+    form_url: str = ""
     posted: list[Posted] = field(default_factory=list)
     # A platform's id for a customer -> the name typed for them, to show who an answer reached.
     names: dict[str, str] = field(default_factory=dict)
@@ -125,6 +132,8 @@ class Console:
             raise ConsoleError("Give the customer a name.")
         if not text:
             raise ConsoleError("Write a message.")
+        if channel.kind == "email":
+            return self._email(channel, customer, text)
         with self._lock:
             external_id, body, headers = self._build(channel, customer, text)
         try:
@@ -136,6 +145,43 @@ class Console:
             status, answer = 0, f"Webcare did not answer: {exc}"
         posted = Posted(channel.key, customer, text, external_id, status, answer, time.time())
         with self._lock:
+            self.posted.append(posted)
+        return posted
+
+    def _email(self, channel: Channel, customer: str, text: str) -> Posted:
+        """A mail from the customer, through the SMTP server into the brand's mailbox; a
+        follow-up answers Webcare's last mail to them (or their own last one)."""
+        mail = self.standins.mail
+        address = re.sub(r"[^a-z0-9.]+", ".", customer.lower()).strip(".") + "@example.nl"
+        self.names[address] = customer
+        answered = mail.to(address)
+        parent = answered[-1] if answered else None
+        with self._lock:
+            own = self._threads.get((channel.key, customer))
+        chain = (
+            [*str(parent["References"] or "").split(), str(parent["Message-ID"])] if parent else []
+        )
+        if parent is None and own:
+            chain = [own]
+        message_id, raw = customer_mail(
+            address,
+            text,
+            to=mail.address,
+            name=customer,
+            subject=str(parent["Subject"]) if parent else "Vraag aan de klantenservice",
+            in_reply_to=chain[-1] if chain else None,
+            references=chain or None,
+        )
+        try:
+            with smtplib.SMTP("127.0.0.1", mail.smtp_port, timeout=WEBHOOK_TIMEOUT) as smtp:
+                smtp.sendmail(address, [mail.address], raw)
+            status, answer = 200, "accepted by the mail server"
+        except (OSError, smtplib.SMTPException) as exc:
+            status, answer = 0, f"The mail server did not take it: {exc}"
+        posted = Posted(channel.key, customer, text, message_id, status, answer, time.time())
+        with self._lock:
+            if not own:
+                self._threads[(channel.key, customer)] = message_id
             self.posted.append(posted)
         return posted
 
@@ -229,6 +275,11 @@ class Console:
             for sent in list(self.standins.whatsapp.sent)
             if sent["body"].get("type", "text") == "text"
         ]
+        for arrival in list(self.standins.mail.arrived):
+            mail = arrival.message
+            body = mail.get_body(("plain",))
+            text = body.get_content().strip() if body is not None else ""
+            items += [Arrived("E-mail", "mail", to, text) for to in arrival.recipients]
         return items
 
     # WhatsApp's status webhooks ----------------------------------------------------------------
@@ -303,9 +354,10 @@ th {{ font-size: .875rem; color: #4b5563; }}
 </head>
 <body>
 <h1>Webcare sandbox: play the customer</h1>
-<p class="lead">Post as a customer on a stand-in of X, Facebook, Instagram or WhatsApp. It
-reaches Webcare the way the platform delivers it. Answer it in Webcare at
-<a href="{webcare}">{webcare}</a>; the answer shows up below.</p>
+<p class="lead">Post as a customer on a stand-in of X, Facebook, Instagram or WhatsApp, or send
+an e-mail. It reaches Webcare the way the platform delivers it. Answer it in Webcare at
+<a href="{webcare}">{webcare}</a>; the answer shows up below. To chat, or to use the contact
+form, visit the brand's <a href="/site/">demo website</a>.</p>
 {notice}
 <form method="post" action="/post">
 <label>Where the customer writes
@@ -407,6 +459,8 @@ def _handler(console: Console, webcare_url: str) -> type[BaseHTTPRequestHandler]
                 self._json(200, [a.__dict__ for a in console.arrived()])
             elif self.path == "/api/channels":
                 self._json(200, [c.__dict__ for c in CHANNELS])
+            elif self.path == "/site/":
+                self._send(200, render_site(console, webcare_url), "text/html")
             elif self.path in ("/", "/?posted=1"):
                 notice = "Posted. Open Webcare to answer it." if "posted" in self.path else ""
                 self._send(200, render_page(console, webcare_url, notice=notice), "text/html")
@@ -443,6 +497,49 @@ def _handler(console: Console, webcare_url: str) -> type[BaseHTTPRequestHandler]
                 self.end_headers()
 
     return Handler
+
+
+SITE = """<!doctype html>
+<html lang="nl">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Parkeergarage Centraal: parkeren in het centrum</title>
+<style>
+body {{ font: 17px/1.55 Georgia, "DejaVu Serif", serif; margin: 0; color: #1c1917;
+  background: #fafaf9; }}
+header {{ background: #0f766e; color: white; padding: 1.25rem 2rem; }}
+header h1 {{ margin: 0; font-size: 1.6rem; }}
+main {{ max-width: 46rem; padding: 1.5rem 2rem 6rem; }}
+table {{ border-collapse: collapse; }} td, th {{ padding: .3rem 1rem .3rem 0; text-align: left; }}
+a {{ color: #0f766e; }}
+</style>
+</head>
+<body>
+<header><h1>Parkeergarage Centraal</h1>
+<p>Parkeren in het hart van de stad, 24 uur per dag.</p></header>
+<main>
+<h2>Tarieven</h2>
+<table><tr><th scope="row">Per uur</th><td>&euro; 2,50</td></tr>
+<tr><th scope="row">Dagkaart</th><td>&euro; 18,00</td></tr>
+<tr><th scope="row">Abonnement</th><td>&euro; 140 per maand</td></tr></table>
+<h2>Vragen?</h2>
+<p>Chat met ons via de knop rechtsonder, of stuur ons een bericht via het
+<a href="{form}">contactformulier</a>.</p>
+</main>
+<script src="{webcare}/static/webchat/widget.js" data-inbox="{token}" async></script>
+</body>
+</html>
+"""
+
+
+def render_site(console: Console, webcare_url: str) -> str:
+    """The brand's own website, with the one script tag that embeds the chat."""
+    return SITE.format(
+        webcare=html.escape(webcare_url),
+        token=html.escape(console.chat_token),
+        form=html.escape(console.form_url),
+    )
 
 
 @contextmanager

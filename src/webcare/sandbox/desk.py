@@ -1,5 +1,6 @@
-"""The sandbox's desk: a brand whose X, Facebook, Instagram and WhatsApp inboxes are connected,
-with real credentials and webhooks, to the platforms' stand-ins on this machine.
+"""The sandbox's desk: a brand whose X, Facebook, Instagram, WhatsApp and e-mail inboxes are
+connected, with real credentials and webhooks, to the platforms' stand-ins on this machine,
+and whose web chat is embedded on the console's demo site.
 
 Idempotent like the demo's desk: `webcare sandbox` is run again and again on one data
 directory, and the stand-ins get new ports each time, so every run points the inboxes at them
@@ -27,6 +28,7 @@ from webcare.inboxes.actions import do_add_inbox, do_set_team, do_update_setting
 from webcare.inboxes.models import Inbox, InboxKind
 from webcare.sandbox.standins.facebook import FacebookStandIn
 from webcare.sandbox.standins.instagram import InstagramStandIn
+from webcare.sandbox.standins.mail import MailServer
 from webcare.sandbox.standins.whatsapp import WhatsAppStandIn
 from webcare.sandbox.standins.x import XStandIn
 
@@ -37,6 +39,8 @@ PEOPLE = (
     Person("daan", "Daan Visser", Role.AGENT, User.Language.ENGLISH),
 )
 TEAM = "Webcare"
+EMAIL_INBOX = "E-mail (sandbox)"
+CHAT_COLOR = "#0f766e"
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class StandIns:
     facebook: FacebookStandIn
     instagram: InstagramStandIn
     whatsapp: WhatsAppStandIn
+    mail: MailServer
 
 
 @dataclass(frozen=True)
@@ -59,14 +64,30 @@ class SandboxDesk:
         inbox = self.inboxes[kind]
         return server_url + reverse(WEBHOOK_ROUTES[kind], args=[inbox.token])
 
+    def webhook_urls(self, server_url: str) -> dict[str, str]:
+        """Inbox kind -> webhook URL, for the kinds reached by webhook (not e-mail, chat)."""
+        return {
+            kind: self.webhook_url(kind, server_url)
+            for kind in self.inboxes
+            if kind in WEBHOOK_ROUTES
+        }
+
 
 def _inbox_specs(standins: StandIns) -> dict[str, tuple[str, str, dict[str, object]]]:
     """kind -> (name, handle, settings): what `webcare inbox add` would be given."""
-    x, facebook, instagram, whatsapp = (
+    x, facebook, instagram, whatsapp, mail = (
         standins.x,
         standins.facebook,
         standins.instagram,
         standins.whatsapp,
+        standins.mail,
+    )
+    # Without dovecot there is no IMAP server: replies still go out by SMTP, and the contact
+    # form and the chat's offline form still land (they need no mailbox).
+    imap = (
+        {"imap_host": "127.0.0.1", "imap_port": str(mail.imap_port), "imap_security": "none"}
+        if mail.imap_port
+        else {"imap_host": ""}
     )
     return {
         InboxKind.X: (
@@ -111,6 +132,26 @@ def _inbox_specs(standins: StandIns) -> dict[str, tuple[str, str, dict[str, obje
                 "access_token": whatsapp.access_token,
                 "api_base": whatsapp.api_base,
             },
+        ),
+        InboxKind.EMAIL: (
+            EMAIL_INBOX,
+            "",
+            {
+                **imap,
+                "smtp_host": "127.0.0.1",
+                "smtp_port": str(mail.smtp_port),
+                "smtp_security": "none",
+                "username": mail.address,
+                "password": mail.password,
+                "address": mail.address,
+                "language": "nl",
+                "color": CHAT_COLOR,
+            },
+        ),
+        InboxKind.WEBCHAT: (
+            "Website chat (sandbox)",
+            "",
+            {"color": CHAT_COLOR, "title": "Parkeergarage Centraal", "email_inbox": EMAIL_INBOX},
         ),
     }
 

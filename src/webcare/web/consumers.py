@@ -15,6 +15,7 @@ from django.http import Http404
 
 from webcare.accounts.access import access_account
 from webcare.accounts.models import User
+from webcare.channels import webchat
 from webcare.conversations import live
 
 # Close code for "not logged in or not a member": the browser stops reconnecting.
@@ -81,6 +82,23 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if event["state"] != "hello":
             self.viewing = None if event["state"] == "left" else event["conversation"]
         await self.channel_layer.group_send(self.group, event)
+        if event["state"] == "typing":
+            await self._tell_visitor(event)
+
+    async def _tell_visitor(self, event: dict[str, Any]) -> None:
+        """An agent typing in a web chat conversation: the visitor sees it too."""
+        if not hasattr(self, "_visitor_groups"):
+            self._visitor_groups: dict[int, str | None] = {}
+        display_id = int(event["conversation"])
+        if display_id not in self._visitor_groups:
+            account_id = self.scope["url_route"]["kwargs"]["account_id"]
+            self._visitor_groups[display_id] = await database_sync_to_async(
+                webchat.visitor_group_of
+            )(account_id, display_id)
+        group = self._visitor_groups[display_id]
+        if group:
+            first_name = self.scope["user"].first_name or self.scope["user"].username
+            await self.channel_layer.group_send(group, {"type": "chat.typing", "name": first_name})
 
     async def conversation_changed(self, event: dict[str, Any]) -> None:
         await self.send_json({**event, "type": "conversation"})

@@ -22,6 +22,15 @@ class Author:
 
 
 @dataclass(frozen=True)
+class InboundAttachment:
+    """A file that came with a message, with its bytes (stored by receive_message)."""
+
+    filename: str
+    mime_type: str
+    content: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
 class InboundMessage:
     """One message as a platform reported it, before threading.
 
@@ -30,6 +39,12 @@ class InboundMessage:
     `thread_id` is the platform's thread key when it has one (X conversation id, DM thread).
     `unprompted` marks a post found by listening that does not address the brand
     (conversations/listening.py): it stays out of Needs reply until an agent takes it up.
+
+    E-mail adds: `references` (the References header, oldest first: any of them that we know
+    threads the message), `reply_token` (the conversation named by our reply address,
+    conversations/reply_tokens.py, verified before it is trusted), `automated` (why it is an
+    auto-reply, bounce or list mail: settled, never answered), and `bounce_of` with
+    `bounce_reason` (a delivery status notification about the reply with that Message-ID).
     """
 
     external_id: str
@@ -41,6 +56,15 @@ class InboundMessage:
     thread_id: str | None = None
     from_brand: bool = False
     unprompted: bool = False
+    subject: str = ""
+    html: str = ""
+    references: tuple[str, ...] = ()
+    reply_token: str = ""
+    automated: str = ""
+    bounce_of: str = ""
+    bounce_reason: str = ""
+    headers: dict[str, Any] | None = None
+    attachments: tuple[InboundAttachment, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -307,6 +307,16 @@ def _comment_deleted(actor: str, data: dict[str, object], zone: str | None) -> s
     }
 
 
+def _bounced(actor: str, data: dict[str, object], zone: str | None) -> str:
+    return gettext("A reply bounced: the customer's mail server returned it (%(reason)s)") % {
+        "reason": data.get("reason") or "?"
+    }
+
+
+def _acknowledged(actor: str, data: dict[str, object], zone: str | None) -> str:
+    return gettext("Webcare confirmed receipt to the customer by e-mail") % {}
+
+
 ACTIVITY_SENTENCES: dict[str, Callable[[str, dict[str, object], str | None], str]] = {
     "assigned": lambda actor, data, zone: _assigned(actor, data),
     "status_changed": _status_changed,
@@ -326,6 +336,8 @@ ACTIVITY_SENTENCES: dict[str, Callable[[str, dict[str, object], str | None], str
     "comment_hide": _comment_hidden,
     "comment_unhide": _comment_unhidden,
     "comment_delete": _comment_deleted,
+    "bounced": _bounced,
+    "acknowledged": _acknowledged,
 }
 
 

@@ -9,7 +9,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from webcare.accounts.actions import get_or_create_account
-from webcare.channels.health import webhook_url
+from webcare.channels.health import public_entry_points, webhook_url
 from webcare.core.errors import ActionError
 from webcare.inboxes import credentials
 from webcare.inboxes.actions import (
@@ -33,6 +33,7 @@ def describe(inbox: Inbox) -> dict[str, object]:
         "webhook_url": webhook,
         "secret": inbox.secret,
         "settings": credentials.masked(inbox.settings),
+        **public_entry_points(inbox),
     }
 
 

@@ -1,4 +1,6 @@
-"""`webcare sandbox`: Webcare with stand-ins of X, Facebook, Instagram and WhatsApp beside it.
+"""`webcare sandbox`: Webcare with stand-ins of X, Facebook, Instagram and WhatsApp beside it,
+a local SMTP and IMAP pair (aiosmtpd, and dovecot when it is installed) for e-mail, and a demo
+site with the chat widget.
 
 Starts the stand-ins on free ports of 127.0.0.1, connects a sandbox brand's inboxes to them
 (credentials, API base, webhooks: everything a real connection has), serves the customer
@@ -6,22 +8,30 @@ console where a newcomer posts as a customer, and then serves Webcare itself wit
 The X inbox also polls the stand-in's mentions, as it polls X.
 """
 
+import signal
 from contextlib import ExitStack
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.urls import reverse
 
+from webcare.inboxes.models import InboxKind
 from webcare.sandbox.console import Console, running_console
 from webcare.sandbox.desk import SandboxDesk, StandIns, set_up_sandbox
 from webcare.sandbox.standins.facebook import running_facebook
 from webcare.sandbox.standins.instagram import running_instagram
+from webcare.sandbox.standins.mail import running_mail
 from webcare.sandbox.standins.whatsapp import running_whatsapp
 from webcare.sandbox.standins.x import running_x
 
 # It prints passwords and plays customers, so never on a production install.
 ALLOWED_ENVS = ("demo", "development", "test")
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 class Command(BaseCommand):
@@ -49,18 +59,25 @@ class Command(BaseCommand):
         host, port = str(options["host"]), int(str(options["port"]))
         webcare_url = f"http://{host}:{port}"
         call_command("migrate", interactive=False, verbosity=0)
+        # uvicorn re-raises SIGTERM once it has shut down; exit through the `with` below then,
+        # so the mail servers it started are stopped too.
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
         with ExitStack() as running:
             standins = StandIns(
                 x=running.enter_context(running_x()),
                 facebook=running.enter_context(running_facebook()),
                 instagram=running.enter_context(running_instagram()),
                 whatsapp=running.enter_context(running_whatsapp()),
+                mail=running.enter_context(running_mail()),
             )
             with transaction.atomic():
                 desk = set_up_sandbox(standins, env)
             console = Console(
                 standins,
-                {kind: desk.webhook_url(kind, webcare_url) for kind in desk.inboxes},
+                desk.webhook_urls(webcare_url),
+                chat_token=desk.inboxes[InboxKind.WEBCHAT].token,
+                form_url=webcare_url
+                + reverse("contact-form", args=[desk.inboxes[InboxKind.EMAIL].token]),
             )
             try:
                 console_url = running.enter_context(
@@ -88,6 +105,13 @@ class Command(BaseCommand):
                 ("Facebook", standins.facebook.api_base),
                 ("Instagram", standins.instagram.api_base),
                 ("WhatsApp", standins.whatsapp.api_base),
+                ("SMTP", f"127.0.0.1:{standins.mail.smtp_port}"),
+                (
+                    "IMAP",
+                    f"127.0.0.1:{standins.mail.imap_port} (dovecot)"
+                    if standins.mail.imap_port
+                    else "not started: dovecot is not installed (apt-get install dovecot-imapd)",
+                ),
             )
         )
         self.stdout.write(
@@ -101,6 +125,7 @@ class Command(BaseCommand):
                     logins,
                     "",
                     "3. The answer appears on the console, as it arrived on the platform.",
+                    f"4. Chat, or use the contact form, on the demo site: {console_url}/site/",
                     "",
                     "The platforms' stand-ins (each inbox's api_base):",
                     platforms,

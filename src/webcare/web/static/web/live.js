@@ -349,7 +349,8 @@
       var known = presence[event.socket];
       var entry = known && known.conversation === event.conversation ? known : { typingUntil: 0 };
       entry.user = String(event.user_id);
-      entry.name = event.name;
+      // A chat visitor has no account with us: named as the conversation names them.
+      entry.name = event.name || (event.visitor ? text("customer") : "");
       entry.conversation = event.conversation;
       entry.viewingUntil = now + EXPIRE_MS;
       if (event.state === "typing") entry.typingUntil = now + TYPING_MS;
