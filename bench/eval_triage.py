@@ -330,7 +330,7 @@ def write_doc(held, cv, base, lang, pii_eval, lat) -> str:
         "| personal data | e-mail, phone, IBAN, Dutch plate (sidecodes 1-14), postcode, card (Luhn), order/ticket number, with character spans | patterns plus phonenumbers (libphonenumber) and schwifty (IBAN checksum) |"
     )
     a(
-        "| priority | 0-100 with reasons in words | a visible sum (priority.py): complaint 30, question 20, feedback 10; negative up to 20; followers up to 20; public 10; personal data in public 10; waiting up to 20 (added when read) |"
+        "| priority | 0-100 with reasons in words | a visible sum (priority.py): complaint 30, question 20, feedback 10; negative up to 20; followers up to 20; public 10; personal data in public 20; waiting up to 20 (added when read) |"
     )
     a("")
     a("## Where the models come from (licences)")

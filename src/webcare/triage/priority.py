@@ -16,7 +16,8 @@ import math
 INTENT_POINTS = {"complaint": 30, "question": 20, "feedback": 10, "praise": 0, "other": 0}
 NEGATIVE_POINTS = 20  # at a sentiment score of -1
 PUBLIC_POINTS = 10
-PERSONAL_DATA_IN_PUBLIC_POINTS = 10
+# Twice the public part: the data must leave public view now, whatever the rest of the message.
+PERSONAL_DATA_IN_PUBLIC_POINTS = 20
 FOLLOWER_POINTS_MAX = 20  # 5 points per tenfold reach above 100 followers: 1k 5, 10k 10
 WAITING_POINTS_MAX = 20  # one point per 6 minutes: two hours waiting is the maximum
 SEPARATOR = " · "
