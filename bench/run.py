@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var" / "bench"
 TWCS = ROOT.parent / "shared" / "data" / "twcs" / "twcs_sample.csv"
 BIN = Path(sys.executable).parent
+PHASES = ("import", "inbox", "promises", "live", "replies")
 
 
 def _env(database_url: str, data_dir: Path) -> dict[str, str]:
@@ -102,6 +103,18 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
         "p50_ms": 1000 * statistics.median(ordered),
         "p95_ms": 1000 * ordered[int(0.95 * (len(ordered) - 1))],
     }
+
+
+def bench_twcs(backend: str, pg_url: str, runs: int) -> dict[str, float] | str:
+    """The TWCS import into an empty database of its own, when the shared data is here."""
+    if not TWCS.exists():
+        return f"skipped: {TWCS} is absent"
+    url = (
+        _fresh_sqlite("import")
+        if backend == "sqlite"
+        else _fresh_postgres(pg_url, "webcare_bench_import")
+    )
+    return bench_import(_env(url, VAR / backend), runs)
 
 
 def _time(client: httpx.Client, url: str, n: int, headers: dict[str, str]) -> list[float]:
@@ -238,29 +251,38 @@ def main() -> None:
     parser.add_argument("--live-seconds", type=float, default=20.0)
     parser.add_argument("--replies", type=int, default=1000)
     parser.add_argument("--json", type=Path, default=VAR / "results.json")
+    parser.add_argument(
+        "--phases",
+        default=",".join(PHASES),
+        help="comma-separated subset of %(default)s; promises runs on the inbox phase's desk",
+    )
+    parser.add_argument("--backends", default="sqlite,postgresql")
     args = parser.parse_args()
+    phases = set(args.phases.split(","))
+    if unknown := phases - set(PHASES):
+        parser.error(f"unknown phases: {', '.join(sorted(unknown))}")
+    if "promises" in phases and "inbox" not in phases:
+        parser.error("promises needs the inbox phase: it sweeps the desk that phase seeds")
 
     results: dict[str, object] = {"machine": machine(), "date": datetime.now(UTC).isoformat()}
-    for backend in ("sqlite", "postgresql"):
+    for backend in args.backends.split(","):
         row: dict[str, object] = {}
-        if TWCS.exists():
-            url = (
-                _fresh_sqlite("import")
-                if backend == "sqlite"
-                else _fresh_postgres(args.pg_url, "webcare_bench_import")
-            )
-            row["twcs_import"] = bench_import(_env(url, VAR / backend), args.import_runs)
-        else:
-            row["twcs_import"] = f"skipped: {TWCS} is absent"
+        if "import" in phases:
+            row["twcs_import"] = bench_twcs(backend, args.pg_url, args.import_runs)
         url = (
             _fresh_sqlite("inbox")
             if backend == "sqlite"
             else _fresh_postgres(args.pg_url, "webcare_bench_inbox")
         )
-        row["inbox"] = bench_inbox(_env(url, VAR / backend), args.conversations, args.requests)
-        row["promises"] = bench_promises(_env(url, VAR / backend))
-        row["live"] = bench_live(backend, _env(url, VAR / backend), args.pg_url, args.live_seconds)
-        row["replies"] = bench_replies(backend, args.pg_url, args.replies)
+        env = _env(url, VAR / backend)
+        if "inbox" in phases:
+            row["inbox"] = bench_inbox(env, args.conversations, args.requests)
+        if "promises" in phases:
+            row["promises"] = bench_promises(env)
+        if "live" in phases:
+            row["live"] = bench_live(backend, env, args.pg_url, args.live_seconds)
+        if "replies" in phases:
+            row["replies"] = bench_replies(backend, args.pg_url, args.replies)
         results[backend] = row
         print(json.dumps({backend: row}, indent=2))
     args.json.parent.mkdir(parents=True, exist_ok=True)
