@@ -55,7 +55,7 @@ from webcare.conversations.models import (
     Status,
 )
 from webcare.core.errors import ActionError
-from webcare.replies import canned, private_replies
+from webcare.replies import canned, private_replies, similar
 from webcare.replies.actions import (
     ReplyCollision,
     check_mark_sent,
@@ -252,7 +252,8 @@ def _conversation_context(
 def _answer_help(
     request: HttpRequest, conversation: Conversation, timeline: list[Message]
 ) -> dict[str, Any]:
-    """How to answer the customer's newest message, and the canned responses that fit it."""
+    """How to answer the customer's newest message: a strategy, the canned responses that fit
+    it, and what colleagues answered to messages like it."""
     newest = next(
         (
             m
@@ -264,6 +265,7 @@ def _answer_help(
     return {
         "strategy": strategy_for(conversation, newest),
         "suggestions": canned.suggestions(conversation, newest, request_user(request)),
+        "similar_answers": similar.similar_answers(conversation, newest),
     }
 
 
