@@ -17,6 +17,7 @@ from webcare.accounts.models import Account, User
 from webcare.channels.adapters.base import Author
 from webcare.conversations.models import Message
 from webcare.inboxes.models import Inbox
+from webcare.replies.actions import check_send_reply
 from webcare.replies.canned import check_save_canned
 from webcare.triage import storms
 from webcare.triage.actions import triage_pending
@@ -149,6 +150,20 @@ def kenteken_response(seeded: Account, lead_lars: User) -> None:
         "stuur het ons per DM. ^{agent_initials}",
         language="nl",
     )
+    earlier = customer_post(
+        seeded.inboxes.get(kind="x"),
+        "x-earlier-plate",
+        "Mijn kenteken wordt niet herkend bij de slagboom van P1, wat moet ik doen?",
+        300,
+        author=Author(external_id="778", handle="ria_k", name="Ria Kok"),
+    )
+    check_send_reply(
+        lead_lars,
+        earlier.conversation,
+        "Hoi Ria, druk op de intercom bij de slagboom: de centrale opent hem en zet je "
+        "kenteken opnieuw in het systeem. ^L",
+        expected_last_message_id=earlier.pk,
+    )
 
 
 def test_help_with_the_answer_puts_a_canned_response_in_the_composer(
@@ -169,3 +184,10 @@ def test_help_with_the_answer_puts_a_canned_response_in_the_composer(
     )
     expect(page.locator("#char-counter")).to_have_text(re.compile(r"^[1-9]\d* / 280"))
     shoot(page, "47-suggested-reply-used")
+
+    before = page.locator(".similar-answers")
+    expect(before).to_contain_text("Answered before")
+    expect(before).to_contain_text("Mijn kenteken wordt niet herkend")
+    before.locator(".suggested-reply").first.click()
+    expect(page.locator("#reply-text")).to_have_value(re.compile(r"^Hoi Ria, druk op de intercom"))
+    shoot(page, "48-answered-before")
