@@ -308,6 +308,9 @@ class Message(models.Model):
     subject = models.CharField(max_length=500, blank=True, default="")
     html = models.TextField(blank=True, default="")
     mail_headers = models.JSONField(null=True, blank=True)
+    # WhatsApp: a reply sent as an approved template, {"name", "language", "parameters"}; its
+    # `text` is the template rendered with them (inboxes.models.MessageTemplate). Null: free text.
+    template = models.JSONField(null=True, blank=True)
     # Why the message counts as automatic (an auto-reply, a bounce, a list mail): it is
     # settled as needing no reply, and never answered automatically. Empty: a person wrote it.
     automated = models.CharField(max_length=200, blank=True, default="")

@@ -12,6 +12,7 @@ reply that won and can still send theirs, explicitly, with `send_anyway`.
 
 import logging
 import uuid
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -165,7 +166,14 @@ def do_send_reply(
     public: bool,
     expected_last_message_id: int,
     send_anyway: bool = False,
+    template: dict[str, Any] | None = None,
+    keep_draft: bool = False,
 ) -> Message:
+    """Write the reply as queued, and hand it to the outbox once committed.
+
+    `template`: a WhatsApp template reply (replies/templates.py); `text` is then its rendered
+    body. `keep_draft`: the reply did not come from the draft's box, so the draft stays.
+    """
     # The lock that makes the guard hold under concurrency: a second sender waits here until
     # the first has committed its reply, then finds it below.
     Conversation.objects.select_for_update().filter(pk=conversation.pk).values_list("pk").get()
@@ -186,13 +194,15 @@ def do_send_reply(
         in_reply_to_external_id=(parent.external_id or "") if parent else "",
         sender_user=actor,
         text=text,
+        template=template,
         public=public,
         created_at=timezone.now(),
         delivery_status=DeliveryStatus.QUEUED,
         idempotency_key=uuid.uuid4(),
         next_attempt_at=timezone.now(),
     )
-    discard_draft(actor, conversation)
+    if not keep_draft:
+        discard_draft(actor, conversation)
     if newer:
         record_activity(
             conversation,

@@ -17,8 +17,11 @@ for five minutes) is out of scope for now.
 
 Outbound is `POST /{phone-number-id}/messages` with a text body, quoting the customer's message
 (`context.message_id`). Free text is only allowed within 24 hours of the customer's last
-message; after that WhatsApp takes only approved templates (not supported here yet), so the
-sender refuses before calling, and maps WhatsApp's own 131047 to the same explanation.
+message; after that WhatsApp takes only approved templates, so the sender refuses free text
+before calling, and maps WhatsApp's own 131047 to the same explanation. A reply that carries
+a template (`Message.template`: name, language, parameters; replies/templates.py) goes as
+`type: "template"` with its body parameters, at any time: templates are what the window
+allows.
 """
 
 import json
@@ -54,8 +57,9 @@ WINDOW = timedelta(hours=24)
 OUTSIDE_WINDOW_CODE = 131047
 OUTSIDE_WINDOW = (
     "The customer's last WhatsApp message is more than 24 hours old, so WhatsApp only accepts "
-    "an approved template message now, not free text (error 131047). Webcare cannot send "
-    "templates yet: wait until the customer writes again, or reach them another way."
+    "an approved template message now, not free text (error 131047). Pick one of the inbox's "
+    "approved templates in the composer and send that instead, or wait until the customer "
+    "writes again."
 )
 MEDIA_TYPES = ("image", "video", "document", "audio", "voice", "sticker")
 
@@ -242,14 +246,29 @@ def required_setting(inbox: Inbox, key: str, what: str) -> str:
     return value
 
 
-def request(inbox: Inbox, path: str, what: str, body: dict[str, Any]) -> dict[str, Any]:
-    """One POST to the Graph API; a refusal or a network failure raises ChannelError."""
+def bearer(inbox: Inbox) -> dict[str, str]:
     token = required_setting(inbox, "access_token", "a token with whatsapp_business_messaging")
+    return {"Authorization": f"Bearer {token}"}
+
+
+def request(
+    inbox: Inbox,
+    path: str,
+    what: str,
+    body: dict[str, Any] | None = None,
+    *,
+    method: str = "POST",
+    params: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """One call to the Graph API (a POST with `body`, or a GET); a refusal or a network
+    failure raises ChannelError."""
     try:
-        response = http.client().post(
-            api_base(inbox) + path,
+        response = http.client().request(
+            method,
+            path if path.startswith("http") else api_base(inbox) + path,
             json=body,
-            headers={"Authorization": f"Bearer {token}"},
+            params=params,
+            headers=bearer(inbox),
             timeout=settings.WEBCARE_HTTP_TIMEOUT,
         )
     except httpx.HTTPError as exc:
@@ -289,6 +308,23 @@ def check_window(message: Message) -> None:
         raise ChannelError(OUTSIDE_WINDOW, permanent=True)
 
 
+def template_body(template: dict[str, Any], to: str) -> dict[str, Any]:
+    """The documented template message (platforms.md §3.4): name, language, body parameters.
+
+    A template without placeholders goes without `components`, as Meta's own examples do.
+    """
+    body: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "to": to,
+        "type": "template",
+        "template": {"name": template["name"], "language": {"code": template["language"]}},
+    }
+    parameters = [{"type": "text", "text": str(value)} for value in template["parameters"]]
+    if parameters:
+        body["template"]["components"] = [{"type": "body", "parameters": parameters}]
+    return body
+
+
 def text_body(message: Message, to: str) -> dict[str, Any]:
     """The documented text message, quoting the customer message it answers."""
     body: dict[str, Any] = {
@@ -305,7 +341,7 @@ def text_body(message: Message, to: str) -> dict[str, Any]:
 
 
 class WhatsAppSender:
-    """Sends text replies as the business number.
+    """Sends text and template replies as the business number.
 
     WhatsApp has no idempotency key, and no endpoint lists or finds a message we sent, so
     after an interrupted send nobody can tell whether the customer got it: `lookup` says so,
@@ -317,8 +353,11 @@ class WhatsAppSender:
 
     def send(self, inbox: Inbox, message: Message) -> SendResult:
         phone_number_id = required_setting(inbox, "phone_number_id", "the business number's id")
-        check_window(message)
-        body = text_body(message, _recipient(message))
+        if message.template:
+            body = template_body(message.template, _recipient(message))
+        else:
+            check_window(message)
+            body = text_body(message, _recipient(message))
         data = request(inbox, f"/{phone_number_id}/messages", "the message", body)
         sent = data.get("messages")
         wamid = sent[0].get("id") if isinstance(sent, list) and sent else None

@@ -1,0 +1,277 @@
+"""WhatsApp template messages against the stand-in over real HTTP (platforms.md §3.4, §3.5).
+
+Outside the 24-hour window only an approved template goes; the templates come from Meta's
+`GET /{waba-id}/message_templates`, and a template reply is an ordinary reply in the outbox.
+"""
+
+import json
+import time
+from collections.abc import Iterator
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import translation
+
+from tests.channels.connected import whatsapp_inbox
+from tests.channels.test_whatsapp import CUSTOMER, customer_writes
+from tests.delivery.conftest import reloaded, work_until
+from tests.factories import MessageTemplateFactory
+from webcare.accounts.models import Account, User
+from webcare.channels.whatsapp_templates import sync_templates
+from webcare.conversations.models import Conversation, DeliveryStatus
+from webcare.core.errors import ActionError
+from webcare.inboxes.models import Inbox, MessageTemplate, TemplateStatus
+from webcare.replies.templates import approved_templates, check_send_template
+from webcare.sandbox.standins.whatsapp import Template, WhatsAppStandIn, running_whatsapp
+
+DAY_AGO = 25 * 3600
+
+
+@pytest.fixture
+def standin() -> Iterator[WhatsAppStandIn]:
+    with running_whatsapp() as running:
+        yield running
+
+
+@pytest.fixture
+def inbox(account: Account, standin: WhatsAppStandIn) -> Inbox:
+    return whatsapp_inbox(account, standin)
+
+
+def send_template(
+    agent: User, conversation: Conversation, name: str, language: str, *parameters: str
+):
+    newest = conversation.messages.order_by("-pk").values_list("pk", flat=True)[0]
+    return check_send_template(
+        agent,
+        conversation,
+        name,
+        language,
+        list(parameters),
+        expected_last_message_id=newest,
+    )
+
+
+# Getting the templates -------------------------------------------------------------------------
+
+
+def test_sync_stores_the_accounts_templates_with_their_status(
+    inbox: Inbox, standin: WhatsAppStandIn
+) -> None:
+    result = sync_templates(inbox)
+
+    (call,) = standin.calls("GET")
+    assert call.path == f"/v23.0/{standin.waba_id}/message_templates"
+    assert call.headers["Authorization"] == f"Bearer {standin.access_token}"
+    assert sorted(result.created) == [
+        "follow_up (en_US)",
+        "follow_up (nl)",
+        "promo_weekend (nl)",
+        "still_there (nl)",
+    ]
+    follow_up = MessageTemplate.objects.get(inbox=inbox, name="follow_up", language="nl")
+    assert follow_up.status == TemplateStatus.APPROVED
+    assert follow_up.parameter_count == 2
+    assert follow_up.external_id == "1667192013751005"
+    assert follow_up.category == "UTILITY"
+    promo = MessageTemplate.objects.get(inbox=inbox, name="promo_weekend")
+    assert promo.status == TemplateStatus.REJECTED
+
+
+def test_sync_follows_the_pages_and_removes_what_meta_no_longer_lists(
+    inbox: Inbox, standin: WhatsAppStandIn
+) -> None:
+    by_hand = MessageTemplateFactory(inbox=inbox, name="by_hand", external_id="")
+    standin.templates += [
+        Template(f"extra_{n}", "nl", "Tekst {{1}}", id=str(n)) for n in range(150)
+    ]
+    sync_templates(inbox)
+    standin.templates = standin.templates[:2]
+
+    result = sync_templates(inbox)
+
+    assert len(standin.calls("GET")) == 2 + 1  # two pages of 100, then one
+    assert sorted(result.updated) == ["follow_up (en_US)", "follow_up (nl)"]
+    assert len(result.removed) == 152
+    names = set(MessageTemplate.objects.filter(inbox=inbox).values_list("name", flat=True))
+    assert names == {"follow_up", by_hand.name}
+
+
+def test_sync_skips_templates_webcare_cannot_fill_in(
+    inbox: Inbox, standin: WhatsAppStandIn
+) -> None:
+    image_header = {"components": [{"type": "HEADER", "format": "IMAGE"}]}
+    standin.templates = [
+        Template("named", "nl", "Hallo {{first_name}}", listing={"parameter_format": "NAMED"}),
+        Template("with_image", "nl", "Kijk {{1}}", listing=image_header),
+        Template("plain", "nl", "Bent u er nog?"),
+    ]
+
+    result = sync_templates(inbox)
+
+    assert set(result.skipped) == {"named (nl)", "with_image (nl)"}
+    assert "named parameters" in result.skipped["named (nl)"]
+    assert "header" in result.skipped["with_image (nl)"]
+    assert list(MessageTemplate.objects.values_list("name", flat=True)) == ["plain"]
+
+
+def test_the_command_syncs_and_lists(inbox: Inbox, standin: WhatsAppStandIn) -> None:
+    out = StringIO()
+    call_command("inbox", "templates", "sync", str(inbox.pk), stdout=out)
+    assert len(json.loads(out.getvalue())["created"]) == 4
+
+    listed = StringIO()
+    call_command("inbox", "templates", "list", str(inbox.pk), stdout=listed)
+    rows = [json.loads(line) for line in listed.getvalue().splitlines()]
+    assert [(row["name"], row["language"], row["parameters"]) for row in rows] == [
+        ("follow_up", "en_US", 2),
+        ("follow_up", "nl", 2),
+        ("promo_weekend", "nl", 0),
+        ("still_there", "nl", 0),
+    ]
+    assert rows[1]["status"] == "approved" and rows[2]["status"] == "rejected"
+
+
+def test_the_command_says_what_to_set_without_a_waba_id(
+    account: Account, standin: WhatsAppStandIn
+) -> None:
+    inbox = whatsapp_inbox(account, standin, waba_id="")
+
+    with pytest.raises(CommandError, match="waba_id"):
+        call_command("inbox", "templates", "sync", str(inbox.pk), stdout=StringIO())
+
+    assert standin.requests == []
+
+
+# Sending ---------------------------------------------------------------------------------------
+
+
+def test_outside_the_window_a_template_is_exactly_the_documented_request(
+    agent_anna: User, inbox: Inbox, standin: WhatsAppStandIn
+) -> None:
+    sync_templates(inbox)
+    conversation = customer_writes(standin, inbox, at=time.time() - DAY_AGO)
+
+    reply = send_template(
+        agent_anna, conversation, "follow_up", "nl", "Sheena", " uw parkeerkaart "
+    )
+    work_until(lambda: reloaded(reply).delivery_status != DeliveryStatus.QUEUED)
+
+    call = standin.calls()[-1]
+    assert call.path == f"/v23.0/{standin.phone_number_id}/messages"
+    assert call.body == {
+        "messaging_product": "whatsapp",
+        "to": CUSTOMER,
+        "type": "template",
+        "template": {
+            "name": "follow_up",
+            "language": {"code": "nl"},
+            "components": [
+                {
+                    "type": "body",
+                    "parameters": [
+                        {"type": "text", "text": "Sheena"},
+                        {"type": "text", "text": "uw parkeerkaart"},
+                    ],
+                }
+            ],
+        },
+    }
+    assert call.status == 200
+    sent = reloaded(reply)
+    assert sent.delivery_status == DeliveryStatus.SENT
+    assert sent.external_id == standin.sent[-1]["id"]
+    assert sent.template == {
+        "name": "follow_up",
+        "language": "nl",
+        "parameters": ["Sheena", "uw parkeerkaart"],
+    }
+    assert sent.text == (
+        "Hallo Sheena, we hebben uw vraag over uw parkeerkaart bekeken. Reageer op dit "
+        "bericht, dan helpen we u verder."
+    )
+
+
+def test_a_template_without_placeholders_goes_without_components(
+    agent_anna: User, inbox: Inbox, standin: WhatsAppStandIn
+) -> None:
+    sync_templates(inbox)
+    conversation = customer_writes(standin, inbox, at=time.time() - DAY_AGO)
+
+    reply = send_template(agent_anna, conversation, "still_there", "nl")
+    work_until(lambda: reloaded(reply).delivery_status == DeliveryStatus.SENT)
+
+    assert standin.calls()[-1].body["template"] == {
+        "name": "still_there",
+        "language": {"code": "nl"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("attempt", "message"),
+    [
+        (("follow_up", "nl", "Sheena"), "needs 2 values, not 1"),
+        (("follow_up", "nl", "Sheena", "  "), "Fill in every field"),
+        (("follow_up", "de", "a", "b"), "no template follow_up in de"),
+        (("promo_weekend", "nl"), "not approved"),
+    ],
+)
+def test_a_template_whatsapp_would_refuse_is_refused_before_it_is_queued(
+    agent_anna: User,
+    inbox: Inbox,
+    standin: WhatsAppStandIn,
+    attempt: tuple[str, ...],
+    message: str,
+) -> None:
+    sync_templates(inbox)
+    conversation = customer_writes(standin, inbox, at=time.time() - DAY_AGO)
+
+    with translation.override("en"), pytest.raises(ActionError, match=message):
+        send_template(agent_anna, conversation, *attempt)
+
+    assert standin.calls() == []
+    assert conversation.messages.count() == 1
+
+
+def test_whatsapps_own_template_refusal_fails_the_reply_in_its_words(
+    agent_anna: User, inbox: Inbox, standin: WhatsAppStandIn
+) -> None:
+    # Stored here as approved, but Meta has since taken it away.
+    MessageTemplateFactory(inbox=inbox, name="withdrawn", body="Hallo {{1}}")
+    conversation = customer_writes(standin, inbox, at=time.time() - DAY_AGO)
+
+    reply = send_template(agent_anna, conversation, "withdrawn", "nl", "Sheena")
+    work_until(lambda: reloaded(reply).delivery_status == DeliveryStatus.FAILED)
+
+    assert "132001" in reloaded(reply).delivery_error
+    assert [c.status for c in standin.calls()] == [404]
+
+
+def test_the_stand_in_checks_the_parameter_count_too(
+    agent_anna: User, inbox: Inbox, standin: WhatsAppStandIn
+) -> None:
+    # Our copy says one placeholder; Meta's approved body has two.
+    MessageTemplateFactory(inbox=inbox, name="follow_up", body="Hallo {{1}}")
+    conversation = customer_writes(standin, inbox, at=time.time() - DAY_AGO)
+
+    reply = send_template(agent_anna, conversation, "follow_up", "nl", "Sheena")
+    work_until(lambda: reloaded(reply).delivery_status == DeliveryStatus.FAILED)
+
+    assert "132000" in reloaded(reply).delivery_error
+
+
+def test_the_customers_language_comes_first(
+    agent_anna: User, inbox: Inbox, standin: WhatsAppStandIn
+) -> None:
+    sync_templates(inbox)
+    conversation = customer_writes(
+        standin, inbox, "Hello, my parking ticket does not work at the exit gate, please help"
+    )
+
+    offered = [(t.name, t.language) for t in approved_templates(conversation)]
+
+    assert offered[0] == ("follow_up", "en_US")
+    assert ("promo_weekend", "nl") not in offered
+    assert set(offered[1:]) == {("follow_up", "nl"), ("still_there", "nl")}
