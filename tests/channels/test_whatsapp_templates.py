@@ -12,15 +12,18 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 from django.utils import translation
 
+from tests.api.conftest import bearer_client
 from tests.channels.connected import whatsapp_inbox
 from tests.channels.test_whatsapp import CUSTOMER, customer_writes
+from tests.conftest import logged_in
 from tests.delivery.conftest import reloaded, work_until
 from tests.factories import MessageTemplateFactory
 from webcare.accounts.models import Account, User
 from webcare.channels.whatsapp_templates import sync_templates
-from webcare.conversations.models import Conversation, DeliveryStatus
+from webcare.conversations.models import Conversation, DeliveryStatus, Direction
 from webcare.core.errors import ActionError
 from webcare.inboxes.models import Inbox, MessageTemplate, TemplateStatus
 from webcare.replies.templates import approved_templates, check_send_template
@@ -275,3 +278,181 @@ def test_the_customers_language_comes_first(
     assert offered[0] == ("follow_up", "en_US")
     assert ("promo_weekend", "nl") not in offered
     assert set(offered[1:]) == {("follow_up", "nl"), ("still_there", "nl")}
+
+
+# The composer ----------------------------------------------------------------------------------
+
+
+def conversation_url(conversation: Conversation, what: str = "conversation") -> str:
+    return reverse(f"web:{what}", args=[conversation.account_id, conversation.display_id])
+
+
+def test_the_composer_offers_the_approved_templates_once_the_window_closed(
+    agent_anna: User, inbox: Inbox, standin: WhatsAppStandIn
+) -> None:
+    sync_templates(inbox)
+    conversation = customer_writes(standin, inbox, at=time.time() - DAY_AGO)
+
+    html = logged_in(agent_anna).get(conversation_url(conversation)).content.decode()
+
+    assert "Pick one of this inbox&#x27;s approved templates" in html
+    assert 'class="template-picker' in html
+    assert html.count('class="template-option"') == 3  # the rejected one is not offered
+    assert "promo_weekend" not in html
+    follow_up = MessageTemplate.objects.get(inbox=inbox, name="follow_up", language="nl")
+    assert html.count(f'name="parameter-{follow_up.pk}"') == 2
+    assert "Hallo {{1}}, we hebben uw vraag over {{2}} bekeken." in html
+
+
+def test_while_the_window_is_open_no_templates_are_offered(
+    agent_anna: User, inbox: Inbox, standin: WhatsAppStandIn
+) -> None:
+    sync_templates(inbox)
+    conversation = customer_writes(standin, inbox)
+
+    html = logged_in(agent_anna).get(conversation_url(conversation)).content.decode()
+
+    assert 'class="template-picker' not in html
+
+
+def test_the_composer_says_how_to_get_templates_when_there_are_none(
+    agent_anna: User, inbox: Inbox, standin: WhatsAppStandIn
+) -> None:
+    conversation = customer_writes(standin, inbox, at=time.time() - DAY_AGO)
+
+    html = logged_in(agent_anna).get(conversation_url(conversation)).content.decode()
+
+    assert "webcare inbox templates sync" in html
+
+
+def test_the_preview_fills_in_what_the_agent_typed(
+    agent_anna: User, inbox: Inbox, standin: WhatsAppStandIn
+) -> None:
+    sync_templates(inbox)
+    conversation = customer_writes(standin, inbox, at=time.time() - DAY_AGO)
+    follow_up = MessageTemplate.objects.get(inbox=inbox, name="follow_up", language="nl")
+    url = reverse(
+        "web:template-preview",
+        args=[conversation.account_id, conversation.display_id, follow_up.pk],
+    )
+
+    response = logged_in(agent_anna).post(url, {f"parameter-{follow_up.pk}": ["Sheena", ""]})
+
+    html = response.content.decode()
+    assert html.startswith('<p class="template-preview"')
+    assert "Hallo Sheena, we hebben uw vraag over {{2}} bekeken." in html
+
+
+def test_sending_a_template_from_the_composer_shows_it_in_the_timeline(
+    agent_anna: User, inbox: Inbox, standin: WhatsAppStandIn
+) -> None:
+    sync_templates(inbox)
+    conversation = customer_writes(standin, inbox, at=time.time() - DAY_AGO)
+    follow_up = MessageTemplate.objects.get(inbox=inbox, name="follow_up", language="nl")
+    client = logged_in(agent_anna)
+    seen = conversation.messages.get().pk
+
+    response = client.post(
+        conversation_url(conversation, "send-template"),
+        {
+            "template": follow_up.pk,
+            f"parameter-{follow_up.pk}": ["Sheena", "uw abonnement"],
+            "expected_last_message_id": seen,
+            "text": "",
+        },
+    )
+
+    assert response.status_code == 303
+    reply = conversation.messages.get(direction=Direction.OUTBOUND)
+    assert reply.template == {
+        "name": "follow_up",
+        "language": "nl",
+        "parameters": ["Sheena", "uw abonnement"],
+    }
+    work_until(lambda: reloaded(reply).delivery_status == DeliveryStatus.SENT)
+    html = client.get(conversation_url(conversation)).content.decode()
+    assert "Hallo Sheena, we hebben uw vraag over uw abonnement bekeken." in html
+    assert "Template follow_up (nl)" in html
+
+
+def test_a_template_with_an_empty_field_comes_back_with_the_reason_in_dutch(
+    agent_anna: User, inbox: Inbox, standin: WhatsAppStandIn
+) -> None:
+    agent_anna.language = "nl"
+    agent_anna.save()
+    sync_templates(inbox)
+    conversation = customer_writes(standin, inbox, at=time.time() - DAY_AGO)
+    follow_up = MessageTemplate.objects.get(inbox=inbox, name="follow_up", language="nl")
+
+    response = logged_in(agent_anna).post(
+        conversation_url(conversation, "send-template"),
+        {
+            "template": follow_up.pk,
+            f"parameter-{follow_up.pk}": ["Sheena", ""],
+            "expected_last_message_id": conversation.messages.get().pk,
+        },
+    )
+
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "Vul elk veld van het sjabloon in." in html
+    assert 'value="Sheena"' in html
+    assert not conversation.messages.filter(direction=Direction.OUTBOUND).exists()
+
+
+def test_a_template_of_another_inbox_is_404(
+    agent_anna: User, account: Account, inbox: Inbox, standin: WhatsAppStandIn
+) -> None:
+    other = MessageTemplateFactory(inbox__account=account)
+    conversation = customer_writes(standin, inbox, at=time.time() - DAY_AGO)
+
+    response = logged_in(agent_anna).post(
+        conversation_url(conversation, "send-template"),
+        {"template": other.pk, "expected_last_message_id": conversation.messages.get().pk},
+    )
+
+    assert response.status_code == 404
+
+
+# The API ---------------------------------------------------------------------------------------
+
+
+def test_the_api_lists_the_templates_and_sends_one(
+    agent_anna: User, inbox: Inbox, standin: WhatsAppStandIn
+) -> None:
+    sync_templates(inbox)
+    conversation = customer_writes(standin, inbox, at=time.time() - DAY_AGO)
+    client = bearer_client(agent_anna)
+    base = f"/api/v1/conversations/{conversation.pk}"
+
+    listed = client.get(f"{base}/templates").json()
+    refused = client.post(
+        f"{base}/replies",
+        {"text": "Sorry!", "expected_last_message_id": conversation.messages.get().pk},
+        content_type="application/json",
+    )
+    sent = client.post(
+        f"{base}/replies",
+        {
+            "template": {"name": "follow_up", "language": "nl", "parameters": ["Sheena", "P2"]},
+            "expected_last_message_id": conversation.messages.get().pk,
+        },
+        content_type="application/json",
+    )
+
+    # The customer wrote in English ("Does it come in another color?"): en_US first.
+    assert [(t["name"], t["language"], t["parameter_count"]) for t in listed] == [
+        ("follow_up", "en_US", 2),
+        ("follow_up", "nl", 2),
+        ("still_there", "nl", 0),
+    ]
+    assert refused.status_code == 409
+    assert "goedgekeurd sjabloonbericht" in refused.json()["error"]
+    assert sent.status_code == 201, sent.content
+    body = sent.json()
+    assert body["template"] == {
+        "name": "follow_up",
+        "language": "nl",
+        "parameters": ["Sheena", "P2"],
+    }
+    assert body["text"].startswith("Hallo Sheena, we hebben uw vraag over P2 bekeken.")

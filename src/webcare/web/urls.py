@@ -62,6 +62,12 @@ urlpatterns = [
     path(conversation + "draft/", drafts.save, name="draft"),
     path(conversation + "draft/discard/", drafts.discard, name="discard-draft"),
     path(conversation + "counter/", views.counter, name="counter"),
+    path(conversation + "template/", views.send_template, name="send-template"),
+    path(
+        conversation + "template/<int:template_id>/preview/",
+        views.template_preview,
+        name="template-preview",
+    ),
     path(conversation + "assign/", views.assign, name="assign"),
     path(conversation + "status/", views.change_status, name="status"),
     path(conversation + "no-reply/", views.no_reply_needed, name="no-reply"),
