@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from webcare.accounts.models import User
-from webcare.channels import limits, windows
+from webcare.channels import limits, whatsapp_reads, windows
 from webcare.conversations import listening
 from webcare.conversations.actions import record_activity, refresh_conversation_state
 from webcare.conversations.live import conversation_changed
@@ -213,6 +213,8 @@ def do_send_reply(
     refresh_conversation_state(conversation)
     conversation_changed(conversation, "reply")
     transaction.on_commit(lambda: enqueue_delivery(message.pk))
+    # Answering is reading: WhatsApp's blue ticks, for a reply through the API too.
+    whatsapp_reads.request_read_receipt(conversation)
     logger.info("reply.queued", extra={"message_id": message.pk})
     return message
 

@@ -29,7 +29,7 @@ from webcare.accounts.access import (
 )
 from webcare.accounts.models import Account, Team, User
 from webcare.accounts.notifications import mark_read, unread_count
-from webcare.channels import limits, windows
+from webcare.channels import limits, whatsapp_reads, windows
 from webcare.conversations import moderation, selectors
 from webcare.conversations.accounting import StillWaiting
 from webcare.conversations.actions import (
@@ -325,6 +325,7 @@ def conversation_list(request: HttpRequest, account_id: int) -> HttpResponse:
 def conversation_detail(request: HttpRequest, account_id: int, display_id: int) -> HttpResponse:
     user, account, conversation = load_conversation(request, account_id, display_id)
     mark_read(user, conversation)
+    whatsapp_reads.request_read_receipt(conversation)
     return TemplateResponse(
         request, "web/workspace.html", _conversation_context(request, account, conversation)
     )

@@ -340,6 +340,16 @@ def text_body(message: Message, to: str) -> dict[str, Any]:
     return body
 
 
+def mark_read(inbox: Inbox, wamid: str) -> None:
+    """Tell WhatsApp the customer's message `wamid` was read (platforms.md §3.4): the customer
+    sees blue ticks, for it and the messages before it. ChannelError when it is refused."""
+    phone_number_id = required_setting(inbox, "phone_number_id", "the business number's id")
+    body = {"messaging_product": "whatsapp", "status": "read", "message_id": wamid}
+    data = request(inbox, f"/{phone_number_id}/messages", "the read receipt", body)
+    if data.get("success") is not True:
+        raise ChannelError("WhatsApp did not confirm the read receipt", permanent=False)
+
+
 class WhatsAppSender:
     """Sends text and template replies as the business number.
 
