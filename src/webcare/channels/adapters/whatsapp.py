@@ -11,9 +11,10 @@ keyed by WhatsApp's own ids so a redelivery is recognised:
 - `other:<sha256>`: anything else, and every change for another business number (its
   `metadata.phone_number_id` is not this inbox's): kept for an admin, never dropped.
 
-Media (image, document, audio, video, sticker) arrive as a text like "[image] caption"; the
-media id stays in the stored item. Downloading attachments (`GET /{media-id}`, a URL valid
-for five minutes) is out of scope for now.
+Media (image, document, audio, voice, video, sticker) arrive as a text like "[image] caption",
+and with the media id as `InboundMessage.media`: the file is fetched in the background
+(`GET /{media-id}`, then its URL, valid for five minutes; channels/whatsapp_media.py) and
+shown as an attachment.
 
 Outbound is `POST /{phone-number-id}/messages` with a text body, quoting the customer's message
 (`context.message_id`). Free text is only allowed within 24 hours of the customer's last
@@ -37,6 +38,7 @@ from webcare.channels.adapters import meta
 from webcare.channels.adapters.base import (
     Author,
     ChannelError,
+    InboundMedia,
     InboundMessage,
     Item,
     Lookup,
@@ -209,6 +211,24 @@ def _inbound(item: dict[str, Any]) -> InboundMessage:
         created_at=_timestamp(message.get("timestamp")),
         public=False,
         in_reply_to=str(context["id"]) if context.get("id") else None,
+        media=message_media(message),
+    )
+
+
+def message_media(message: dict[str, Any]) -> tuple[InboundMedia, ...]:
+    """The file a media message names (image, document, audio, voice, video, sticker)."""
+    kind = str(message.get("type") or "")
+    body = message.get(kind)
+    if kind not in MEDIA_TYPES or not isinstance(body, dict) or not body.get("id"):
+        return ()
+    return (
+        InboundMedia(
+            media_id=str(body["id"]),
+            kind=kind,
+            mime_type=str(body.get("mime_type") or ""),
+            filename=str(body.get("filename") or ""),
+            sha256=str(body.get("sha256") or ""),
+        ),
     )
 
 
@@ -289,6 +309,32 @@ def request(
             maybe_sent=True,
         )
     return data
+
+
+MAX_MEDIA_BYTES = 100 * 1024 * 1024  # WhatsApp's largest file (a document) is 100 MB
+
+
+def media_info(inbox: Inbox, media_id: str) -> dict[str, Any]:
+    """`GET /{media-id}`: {url, mime_type, sha256, file_size, id}; the url lives 5 minutes."""
+    info = request(inbox, f"/{media_id}", "the media lookup", method="GET")
+    if not info.get("url"):
+        raise ChannelError("WhatsApp described the media without its url", permanent=False)
+    return info
+
+
+def download_media(inbox: Inbox, url: str) -> bytes:
+    """The file at a media URL; it needs the same Bearer token as the API (platforms.md §3.2)."""
+    try:
+        response = http.client().get(
+            url, headers=bearer(inbox), timeout=settings.WEBCARE_HTTP_TIMEOUT
+        )
+    except httpx.HTTPError as exc:
+        raise meta.unreachable(PLATFORM, "the media download", exc) from exc
+    if response.status_code >= 300:
+        raise meta.refusal(PLATFORM, "the media download", response)
+    if len(response.content) > MAX_MEDIA_BYTES:
+        raise ChannelError("WhatsApp sent a file larger than 100 MB", permanent=True)
+    return response.content
 
 
 # Sending ---------------------------------------------------------------------------------------

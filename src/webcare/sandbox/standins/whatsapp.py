@@ -12,6 +12,8 @@ What it holds to, because the real API does:
   template the stand-in holds as APPROVED in that language (else 132001, "Template name does
   not exist in the translation") and with as many body parameters as it has placeholders
   (else 132000, "Number of parameters does not match the expected number of params");
+- `GET /{version}/{media-id}` for a file a customer sent: `{url, mime_type, sha256,
+  file_size, id}`, the url valid for five minutes and only with the Bearer token;
 - `GET /{version}/{waba-id}/message_templates`: the business account's templates as Meta's
   Graph reference lists them (`data[]` of name, language, status, category, id and
   components with the BODY text; `paging.cursors`, and `paging.next` while more follow,
@@ -42,6 +44,8 @@ from urllib.parse import parse_qsl
 from webcare.sandbox.standins.serving import serve_in_thread
 
 MAX_TEXT = 4096
+# "The URL is only valid for 5 minutes" (platforms.md §3.2).
+MEDIA_URL_SECONDS = 300
 WINDOW_SECONDS = 24 * 3600
 RE_ENGAGEMENT_DETAILS = (
     "Message failed to send because more than 24 hours have passed since the customer last "
@@ -157,6 +161,9 @@ class WhatsAppStandIn:
     templates: list[Template] = field(default_factory=default_templates)
     # Media the customers sent: media id -> (mime type, content); served by GET /{media-id}.
     media: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    # Media URLs handed out: token -> (media id, expiry, epoch seconds); files downloaded.
+    media_urls: dict[str, tuple[str, float]] = field(default_factory=dict)
+    media_downloads: list[str] = field(default_factory=list)
     serial: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -201,15 +208,39 @@ class WhatsAppStandIn:
     def text(self, wa_id: str, body: str, **kwargs: Any) -> dict[str, Any]:
         return self.customer_message(wa_id, "text", {"body": body}, **kwargs)
 
-    def image(self, wa_id: str, caption: str, **kwargs: Any) -> dict[str, Any]:
-        media_id = str(1003383421387256 + self.serial)
-        content = {
-            "caption": caption,
-            "mime_type": "image/jpeg",
-            "sha256": hashlib.sha256(media_id.encode()).hexdigest(),
+    def image(
+        self, wa_id: str, caption: str, content: bytes | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """A photo (a few bytes standing in for a JPEG unless `content` is given)."""
+        data = content if content is not None else b"\xff\xd8\xff\xe0 JPEG " + caption.encode()
+        return self.media_message(wa_id, "image", data, "image/jpeg", caption=caption, **kwargs)
+
+    def media_message(
+        self,
+        wa_id: str,
+        kind: str,
+        content: bytes,
+        mime_type: str,
+        *,
+        caption: str = "",
+        filename: str = "",
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """A customer sends a file; the stand-in keeps it to serve at `GET /{media-id}`."""
+        with self._lock:
+            self.serial += 1
+            media_id = str(1003383421387256 + self.serial)
+        self.media[media_id] = (mime_type, content)
+        body: dict[str, Any] = {
+            "mime_type": mime_type,
+            "sha256": hashlib.sha256(content).hexdigest(),
             "id": media_id,
         }
-        return self.customer_message(wa_id, "image", content, **kwargs)
+        if caption:
+            body["caption"] = caption
+        if filename:
+            body["filename"] = filename
+        return self.customer_message(wa_id, kind, body, **kwargs)
 
     # Webhook bodies, as Meta sends them ------------------------------------------------------
 
@@ -324,7 +355,39 @@ class WhatsAppStandIn:
     def _get(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, Any], dict[str, str]]:
         if path.endswith("/message_templates"):
             return self._templates(path, query)
-        return 400, graph_error(100, "Unsupported get request."), {}
+        media_id = path.rsplit("/", 1)[1]
+        mime_type, content = self.media[media_id]
+        with self._lock:
+            self.serial += 1
+            token = hashlib.sha256(f"{media_id}:{self.serial}".encode()).hexdigest()[:32]
+            self.media_urls[token] = (media_id, time.time() + MEDIA_URL_SECONDS)
+        return (
+            200,
+            {
+                "messaging_product": "whatsapp",
+                "url": f"{self.url}/whatsapp_business/attachments/?mid={media_id}&token={token}",
+                "mime_type": mime_type,
+                "sha256": hashlib.sha256(content).hexdigest(),
+                "file_size": len(content),
+                "id": media_id,
+            },
+            {},
+        )
+
+    def download(self, query: dict[str, str], auth: str) -> tuple[int, bytes, dict[str, str]]:
+        """A media URL: the file, with the Bearer token, while the URL has not expired."""
+        if auth != f"Bearer {self.access_token}":
+            return 401, b"", {"Content-Type": "text/plain"}
+        issued = self.media_urls.get(query.get("token", ""))
+        if issued is None or issued[0] != query.get("mid") or time.time() > issued[1]:
+            return 404, b"", {"Content-Type": "text/plain"}
+        with self._lock:
+            fault = self.faults.pop(0) if self.faults else None
+        if fault is not None:
+            return fault.status, b"", {"Content-Type": "text/plain"}
+        mime_type, content = self.media[issued[0]]
+        self.media_downloads.append(issued[0])
+        return 200, content, {"Content-Type": mime_type}
 
     def _templates(
         self, path: str, query: dict[str, str]
@@ -477,19 +540,20 @@ def _handler_for(standin: WhatsAppStandIn) -> type[BaseHTTPRequestHandler]:
             except ValueError:
                 body = "<not json>"
             path, _sep, query = self.path.partition("?")
-            status, payload, headers = standin.handle(
-                method,
-                path,
-                body,
-                self.headers.get("Authorization", ""),
-                dict(parse_qsl(query)),
-            )
+            auth = self.headers.get("Authorization", "")
+            data: bytes
+            if method == "GET" and path == "/whatsapp_business/attachments/":
+                status, data, headers = standin.download(dict(parse_qsl(query)), auth)
+            else:
+                status, payload, headers = standin.handle(
+                    method, path, body, auth, dict(parse_qsl(query))
+                )
+                data = json.dumps(payload).encode()
+                headers = {"Content-Type": "application/json", **headers}
             standin.requests.append(
                 Request(time.time(), method, path, dict(self.headers.items()), body, status)
             )
-            data = json.dumps(payload).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             for name, value in headers.items():
                 self.send_header(name, value)
