@@ -14,8 +14,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 from django.utils import translation
+from playwright.sync_api import expect, sync_playwright
 
 from tests.api.conftest import bearer_client
+from tests.browser import launch_chromium, log_in, shoot
 from tests.channels.connected import whatsapp_inbox
 from tests.channels.test_whatsapp import CUSTOMER, customer_writes
 from tests.conftest import logged_in
@@ -456,3 +458,39 @@ def test_the_api_lists_the_templates_and_sends_one(
         "parameters": ["Sheena", "P2"],
     }
     assert body["text"].startswith("Hallo Sheena, we hebben uw vraag over P2 bekeken.")
+
+
+@pytest.mark.browser
+@pytest.mark.usefixtures("transactional_db")
+def test_picking_a_template_in_the_browser(
+    agent_anna: User, inbox: Inbox, standin: WhatsAppStandIn, webcare_server: str
+) -> None:
+    sync_templates(inbox)
+    conversation = customer_writes(
+        standin, inbox, "Mijn parkeerkaart werkt niet bij de uitgang", at=time.time() - DAY_AGO
+    )
+    follow_up = MessageTemplate.objects.get(inbox=inbox, name="follow_up", language="nl")
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        log_in(page, webcare_server, "anna")
+        page.goto(f"{webcare_server}/a/{inbox.account_id}/c/{conversation.display_id}/")
+        option = page.locator(f"#template-{follow_up.pk}")
+        expect(page.locator(".template-picker")).to_be_visible()
+        fields = option.locator("input[type=text]")
+        fields.nth(0).type("Sheena")
+        fields.nth(1).type("uw parkeerkaart")
+        expect(option.locator(".template-preview")).to_contain_text(
+            "Hallo Sheena, we hebben uw vraag over uw parkeerkaart bekeken."
+        )
+        shoot(page, "whatsapp-template-picker")
+        # Enter in a field sends nothing (not even the first template, which has no fields).
+        fields.nth(1).press("Enter")
+        page.wait_for_timeout(500)
+        assert standin.sent == []
+        option.locator("button[type=submit]").click()
+        expect(page.locator(".msg.outbound").last).to_contain_text("Hallo Sheena")
+        expect(page.locator(".template-marker").last).to_contain_text("follow_up (nl)")
+        shoot(page, "whatsapp-template-sent")
+        browser.close()
+    assert standin.sent[-1]["body"]["template"]["name"] == "follow_up"
