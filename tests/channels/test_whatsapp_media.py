@@ -7,6 +7,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.contrib import admin
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 from pytest_django import Settings
@@ -16,6 +19,7 @@ from tests.channels.test_whatsapp import CUSTOMER, deliver
 from tests.conftest import logged_in
 from webcare.accounts.models import Account, User
 from webcare.channels import whatsapp_media
+from webcare.channels.admin import MediaDownloadAdmin
 from webcare.channels.models import DownloadState, MediaDownload
 from webcare.conversations.models import Attachment, Message
 from webcare.inboxes.models import Inbox
@@ -177,3 +181,19 @@ def test_a_redelivered_photo_is_fetched_once(
 
     assert MediaDownload.objects.count() == 1
     assert standin.media_downloads == [MediaDownload.objects.get().media_id]
+
+
+def test_an_admin_can_fetch_a_failed_file_at_once(
+    inbox: Inbox, standin: WhatsAppStandIn, django_capture_on_commit_callbacks
+) -> None:
+    photo = standin.image(CUSTOMER, "Bonnetje", content=PHOTO)
+    standin.fail_next(500)
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(standin, inbox, standin.messages_body(photo))
+    request = RequestFactory().post("/admin/")
+    request._messages = CookieStorage(request)  # type: ignore[attr-defined]
+
+    MediaDownloadAdmin(MediaDownload, admin.site).fetch_now(request, MediaDownload.objects.all())
+
+    assert MediaDownload.objects.get().state == DownloadState.FETCHED
+    assert [m.message for m in request._messages] == ["Fetched 1 file(s)."]  # type: ignore[attr-defined]
