@@ -212,6 +212,7 @@ def test_a_template_without_placeholders_goes_without_components(
         "name": "still_there",
         "language": {"code": "nl"},
     }
+    assert standin.rendered(standin.sent[-1]) == "Bent u er nog? Stuur ons een bericht."
 
 
 @pytest.mark.parametrize(

@@ -91,7 +91,8 @@ def replies_since(conversation: Conversation, message_id: int) -> list[Message]:
     )
 
 
-def _check_seen(conversation: Conversation, expected_last_message_id: int) -> None:
+def check_seen(conversation: Conversation, expected_last_message_id: int) -> None:
+    """The collision guard's input must be a message of this conversation."""
     if not Message.objects.filter(pk=expected_last_message_id, conversation=conversation).exists():
         raise ActionError(
             f"Message {expected_last_message_id} is not part of conversation "
@@ -146,7 +147,7 @@ def check_send_reply(
     window = None if private_reply else windows.reply_window(conversation, public=public)
     if window is not None and window.state == "closed":
         raise ActionError(window.reason, field="text", status=409)
-    _check_seen(conversation, expected_last_message_id)
+    check_seen(conversation, expected_last_message_id)
     return do_send_reply(
         actor,
         conversation,

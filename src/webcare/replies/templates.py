@@ -17,7 +17,7 @@ from webcare.accounts.models import User
 from webcare.conversations.models import Conversation, Direction, Message, MessageKind
 from webcare.core.errors import ActionError
 from webcare.inboxes.models import InboxKind, MessageTemplate, TemplateStatus
-from webcare.replies.actions import do_send_reply
+from webcare.replies.actions import check_seen, do_send_reply
 from webcare.triage.models import TriageResult
 
 
@@ -112,12 +112,7 @@ def check_send_template(
         )
     template = _template(conversation, name, language)
     values = check_parameters(template, parameters)
-    if not Message.objects.filter(pk=expected_last_message_id, conversation=conversation).exists():
-        raise ActionError(
-            f"Message {expected_last_message_id} is not part of conversation "
-            f"#{conversation.display_id}; send the id of the newest message you have seen in it.",
-            field="expected_last_message_id",
-        )
+    check_seen(conversation, expected_last_message_id)
     return do_send_reply(
         actor,
         conversation,

@@ -305,6 +305,21 @@ class WhatsAppStandIn:
 
     # Test controls ---------------------------------------------------------------------------
 
+    def rendered(self, sent: dict[str, Any]) -> str:
+        """What the customer reads of a template message we took: its body, filled in."""
+        template = sent["body"]["template"]
+        known = next(
+            t
+            for t in self.templates
+            if t.name == template["name"] and t.language == template["language"]["code"]
+        )
+        values = [
+            str(parameter.get("text") or "")
+            for component in template.get("components") or []
+            for parameter in component.get("parameters") or []
+        ]
+        return PLACEHOLDER.sub(lambda m: values[int(m.group(1)) - 1], known.body)
+
     def fail_next(self, status: int, times: int = 1, regain_minutes: float = 0) -> None:
         """Answer the next `times` requests with `status` (500, or 429 with a usage header)."""
         self.faults.extend([Fault(status, regain_minutes)] * times)
