@@ -495,3 +495,24 @@ def test_picking_a_template_in_the_browser(
         shoot(page, "whatsapp-template-sent")
         browser.close()
     assert standin.sent[-1]["body"]["template"]["name"] == "follow_up"
+
+
+def test_a_lead_fetches_the_templates_on_the_connection_page(
+    lead_lars: User, agent_anna: User, inbox: Inbox, standin: WhatsAppStandIn
+) -> None:
+    lead_lars.language = "nl"
+    lead_lars.save()
+    page = reverse("web:connection", args=[inbox.account_id, inbox.pk])
+    sync = reverse("web:sync-templates", args=[inbox.account_id, inbox.pk])
+    client = logged_in(lead_lars)
+
+    assert "Nog geen sjablonen." in client.get(page).content.decode()
+    response = client.post(sync, follow=True)
+
+    html = response.content.decode()
+    assert "Sjablonen opgehaald bij WhatsApp: 4 nieuw, 0 bijgewerkt" in html
+    assert "follow_up" in html and "Afgewezen" in html
+    assert MessageTemplate.objects.filter(inbox=inbox).count() == 4
+    # Agents do not manage the inbox's connection.
+    assert logged_in(agent_anna).post(sync).status_code in {403, 404}
+    assert len(standin.calls("GET")) == 1

@@ -43,6 +43,11 @@ urlpatterns = [
         connectors.test_connection,
         name="test-connection",
     ),
+    path(
+        "a/<int:account_id>/settings/inboxes/<int:inbox_id>/connection/templates/",
+        connectors.sync_message_templates,
+        name="sync-templates",
+    ),
     path("a/<int:account_id>/notifications/", handover.notifications_page, name="notifications"),
     path("a/<int:account_id>/storms/", storms.storms_page, name="storms"),
     path("a/<int:account_id>/canned/", canned.canned_page, name="canned"),
