@@ -19,6 +19,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.db import transaction
 
@@ -125,6 +126,11 @@ def fetch_templates(inbox: Inbox) -> list[dict[str, Any]]:
         following = (page.get("paging") or {}).get("next")
         if not following:
             return templates
+        # The token goes with it: only ever to the API's own host.
+        if urlsplit(str(following)).netloc != urlsplit(whatsapp.api_base(inbox)).netloc:
+            raise ChannelError(
+                "WhatsApp's next page of templates is on another host", permanent=True
+            )
         page = whatsapp.request(
             inbox, str(following), "the next page of message templates", method="GET"
         )

@@ -311,7 +311,8 @@ def request(
     return data
 
 
-MAX_MEDIA_BYTES = 100 * 1024 * 1024  # WhatsApp's largest file (a document) is 100 MB
+# A cap well above the files customers send, so a broken answer cannot fill the disk.
+MAX_MEDIA_BYTES = 100 * 1024 * 1024
 
 
 def media_info(inbox: Inbox, media_id: str) -> dict[str, Any]:
