@@ -7,7 +7,7 @@ from webcare.accounts.models import Account, Membership, Role, Team, User
 from webcare.channels.models import RawInboundEvent
 from webcare.contacts.models import Contact, ContactIdentity
 from webcare.conversations.models import Conversation, Label, Message
-from webcare.inboxes.models import Inbox, InboxKind
+from webcare.inboxes.models import Inbox, InboxKind, MessageTemplate
 
 
 class AccountFactory(factory.django.DjangoModelFactory):
@@ -54,6 +54,17 @@ class InboxFactory(factory.django.DjangoModelFactory):
     account = factory.SubFactory(AccountFactory)
     kind = InboxKind.API
     name = factory.Sequence(lambda n: f"Inbox {n}")
+
+
+class MessageTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MessageTemplate
+
+    inbox = factory.SubFactory(InboxFactory, kind=InboxKind.WHATSAPP)
+    name = factory.Sequence(lambda n: f"template_{n}")
+    language = "nl"
+    category = "UTILITY"
+    body = "Hallo {{1}}, reageer op dit bericht over {{2}}."
 
 
 class ContactFactory(factory.django.DjangoModelFactory):

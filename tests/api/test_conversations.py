@@ -307,6 +307,7 @@ def test_detail_has_the_timeline(anna_api: Client, webhook: WebhookClient) -> No
         },
         "delivery_status": None,
         "delivery_error": "",
+        "template": None,
         "activity": None,
         "reply_state": "waiting",
         "answered_by": None,

@@ -5,6 +5,7 @@ from webcare.accounts.models import Account
 from webcare.inboxes.models import Inbox
 from webcare.sandbox.standins.facebook import FacebookStandIn
 from webcare.sandbox.standins.instagram import InstagramStandIn
+from webcare.sandbox.standins.whatsapp import WhatsAppStandIn
 from webcare.sandbox.standins.x import XStandIn
 
 
@@ -48,5 +49,22 @@ def instagram_inbox(account: Account, standin: InstagramStandIn) -> Inbox:
             "ig_user_id": standin.ig_user_id,
             "access_token": standin.access_token,
             "api_base": standin.api_base,
+        },
+    )
+
+
+def whatsapp_inbox(account: Account, standin: WhatsAppStandIn, **settings: object) -> Inbox:
+    return InboxFactory(
+        account=account,
+        kind="whatsapp",
+        name="WhatsApp Klantenservice",
+        settings={
+            "app_secret": standin.app_secret,
+            "verify_token": "meatyhamhock",
+            "phone_number_id": standin.phone_number_id,
+            "waba_id": standin.waba_id,
+            "access_token": standin.access_token,
+            "api_base": standin.api_base,
+            **settings,
         },
     )

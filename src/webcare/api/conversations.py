@@ -34,6 +34,7 @@ from webcare.api.schemas import (
     PriorityIn,
     ReplyIn,
     StatusIn,
+    TemplateOut,
     TextIn,
 )
 from webcare.conversations.actions import (
@@ -55,7 +56,9 @@ from webcare.conversations.selectors import (
     timeline,
 )
 from webcare.core.errors import ActionError
+from webcare.inboxes.models import MessageTemplate
 from webcare.replies.actions import ReplyCollision, check_send_reply
+from webcare.replies.templates import approved_templates, check_send_template
 from webcare.triage.models import TriageResult
 from webcare.triage.selectors import top_waiting_results
 
@@ -122,25 +125,49 @@ def get_conversation(request: HttpRequest, conversation_id: int) -> dict[str, An
 def send_reply(request: HttpRequest, conversation_id: int, payload: ReplyIn) -> Status[Any]:
     """Queue a reply on the conversation's channel; `delivery_status` tells how it went.
 
+    With `template` (WhatsApp), the approved template goes instead of free text.
     409 with the colleague's reply when someone answered after `expected_last_message_id`.
     """
     user = actor(request)
     conversation = access_conversation(user, conversation_id)
     try:
-        message = check_send_reply(
-            user,
-            conversation,
-            payload.text,
-            expected_last_message_id=payload.expected_last_message_id,
-            send_anyway=payload.send_anyway,
-            private_reply=payload.private,
-        )
+        if payload.template is not None:
+            message = check_send_template(
+                user,
+                conversation,
+                payload.template.name,
+                payload.template.language,
+                payload.template.parameters,
+                expected_last_message_id=payload.expected_last_message_id,
+                send_anyway=payload.send_anyway,
+            )
+        else:
+            message = check_send_reply(
+                user,
+                conversation,
+                payload.text,
+                expected_last_message_id=payload.expected_last_message_id,
+                send_anyway=payload.send_anyway,
+                private_reply=payload.private,
+            )
     except ReplyCollision as exc:
         replies = timeline(conversation).filter(pk__in=[reply.pk for reply in exc.replies])
         return Status(
             409, {"error": exc.message, "field": None, "code": "collision", "replies": replies}
         )
     return Status(201, _entry(conversation, message.pk))
+
+
+@router.get(
+    "/{conversation_id}/templates",
+    response={200: list[TemplateOut], **ERRORS},
+    summary="List the WhatsApp templates a reply can use",
+)
+def list_templates(request: HttpRequest, conversation_id: int) -> list[MessageTemplate]:
+    """The inbox's approved templates, those in the customer's language first; empty for
+    channels without templates. Send one with `template` on POST .../replies."""
+    conversation = access_conversation(actor(request), conversation_id)
+    return approved_templates(conversation)
 
 
 @router.post(

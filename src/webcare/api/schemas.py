@@ -177,6 +177,10 @@ class MessageOut(Schema):
     delivery_error: str = Field(
         description="Why the last attempt failed, in words; empty when nothing went wrong."
     )
+    template: dict[str, Any] | None = Field(
+        None,
+        description="A WhatsApp template reply: {name, language, parameters}; null otherwise.",
+    )
     activity: dict[str, Any] | None = Field(
         description="For kind=activity: the change, e.g. {verb: assigned, from, to}."
     )
@@ -261,8 +265,39 @@ class TextIn(Schema):
     text: str
 
 
+class TemplateIn(Schema):
+    """An approved WhatsApp template, sent instead of free text (e.g. outside the 24 hours)."""
+
+    name: str = Field(description="The template's name, as Meta approved it.")
+    language: str = Field(description='Its language code, e.g. "nl" or "en_US".')
+    parameters: list[str] = Field(
+        default_factory=list,
+        description="One value per placeholder of its body, in order ({{1}}, {{2}}, ...).",
+    )
+
+
+class TemplateOut(Schema):
+    """An approved WhatsApp template the conversation's inbox can send."""
+
+    name: str
+    language: str = Field(description='Meta\'s language code, e.g. "nl" or "en_US".')
+    category: str
+    body: str = Field(description="The body text, with placeholders {{1}}, {{2}}, ...")
+    parameter_count: int = Field(description="How many `parameters` a send must carry.")
+
+
 class ReplyIn(Schema):
-    text: str
+    text: str = Field(
+        "", description="The reply. Leave it empty when sending a WhatsApp `template`."
+    )
+    template: TemplateIn | None = Field(
+        None,
+        description=(
+            "WhatsApp only: send this approved template instead of `text`. Outside the "
+            "24-hour window it is the only reply WhatsApp takes; the reply's text is then the "
+            "rendered template body. GET /conversations/{id}/templates lists them."
+        ),
+    )
     expected_last_message_id: int = Field(
         description=(
             "The id of the newest message of this conversation you have seen (any kind: the "

@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from webcare.channels import registry
+from webcare.channels import registry, whatsapp_media
 from webcare.channels.adapters.base import ChannelError, PayloadError
 from webcare.channels.models import EventState, RawInboundEvent
 from webcare.conversations.actions import receive_message
@@ -57,7 +57,13 @@ def process_event(event: RawInboundEvent) -> list[Message]:
     try:
         with transaction.atomic():
             parsed = registry.parser_for(event.source)(event.payload.encode())
-            messages = [receive_message(event.inbox, msg, event)[0] for msg in parsed]
+            messages = []
+            for msg in parsed:
+                message, _created = receive_message(event.inbox, msg, event)
+                messages.append(message)
+                if msg.media:
+                    # Named, not carried: fetched after commit, outside this request.
+                    whatsapp_media.queue_downloads(message, msg.media)
             # In the same transaction: the messages and "processed" commit together.
             event.state = EventState.PROCESSED
             event.error = ""

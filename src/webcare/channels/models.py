@@ -63,3 +63,54 @@ class ConnectorState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.inbox}: {self.cursor}"
+
+
+class DownloadState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    FETCHED = "fetched", _("Fetched")
+    FAILED = "failed", _("Failed")
+
+
+class MediaDownload(models.Model):
+    """A photo, document, voice message or video a customer sent, to fetch from the platform.
+
+    WhatsApp's webhook names the file (a media id) but does not carry it; fetching takes two
+    calls and the URL lives five minutes (platforms.md §3.2), so it happens in the background,
+    never in the webhook request (channels/whatsapp_media.py). The row is the to-do item and
+    its record: `pending` until fetched (then `attachment` is the stored file), `failed` with
+    `error` after a try that did not work, tried again at `next_attempt_at`: never dropped.
+    `mime_type`, `filename` and `sha256` are what the webhook said about the file.
+    """
+
+    inbox = models.ForeignKey(Inbox, on_delete=models.CASCADE, related_name="media_downloads")
+    message = models.ForeignKey(
+        "conversations.Message", on_delete=models.CASCADE, related_name="media_downloads"
+    )
+    media_id = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20)
+    mime_type = models.CharField(max_length=150, blank=True, default="")
+    filename = models.CharField(max_length=255, blank=True, default="")
+    sha256 = models.CharField(max_length=128, blank=True, default="")
+    state = models.CharField(
+        max_length=10, choices=DownloadState.choices, default=DownloadState.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    attachment = models.ForeignKey(
+        "conversations.Attachment", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "media_id"], name="media_download_once"),
+            models.CheckConstraint(
+                condition=models.Q(state__in=DownloadState.values),
+                name="media_download_state_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="media_download_due")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.media_id} ({self.state})"

@@ -1,11 +1,12 @@
 """Messaging windows: whether a platform still takes a private reply, known before queueing.
 
 WhatsApp takes free text only within 24 hours of the customer's last message (after that only
-an approved template); Messenger and Instagram DMs within 24 hours, and up to 7 days with the
-Human Agent tag for a person's reply (../shared/docs/platforms.md §2.6, §3.5). The adapters
-check again at send time, since a reply can wait in the outbox; this read lets the composer
-say so while the agent types, and lets a reply the platform would refuse be refused at once,
-with what to do instead, rather than fail after it was queued.
+an approved template, which the composer then offers: replies/templates.py); Messenger and
+Instagram DMs within 24 hours, and up to 7 days with the Human Agent tag for a person's reply
+(../shared/docs/platforms.md §2.6, §3.5). The adapters check again at send time, since a reply
+can wait in the outbox; this read lets the composer say so while the agent types, and lets a
+reply the platform would refuse be refused at once, with what to do instead, rather than fail
+after it was queued.
 
 Public replies (comments, posts) have no window. Sandboxed inboxes have none either: they
 stand in for a platform without its rules, so the demo's older conversations stay answerable.
@@ -47,8 +48,8 @@ def _closed_reason(kind: str) -> str:
     if kind == InboxKind.WHATSAPP:
         return _(
             "The 24-hour window has closed: WhatsApp only takes an approved template message "
-            "now, and Webcare cannot send templates yet. Wait until the customer writes again, "
-            "or reach them another way (phone, e-mail)."
+            "now. Pick one of this inbox's approved templates and fill in its fields, or wait "
+            "until the customer writes again."
         )
     platform = "Facebook" if kind == InboxKind.FACEBOOK else "Instagram"
     return _(

@@ -308,6 +308,13 @@ class Message(models.Model):
     subject = models.CharField(max_length=500, blank=True, default="")
     html = models.TextField(blank=True, default="")
     mail_headers = models.JSONField(null=True, blank=True)
+    # WhatsApp: a reply sent as an approved template, {"name", "language", "parameters"}; its
+    # `text` is the template rendered with them (inboxes.models.MessageTemplate). Null: free text.
+    template = models.JSONField(null=True, blank=True)
+    # WhatsApp, a customer message: when we told WhatsApp an agent read it (the customer's
+    # blue ticks), and why the last try failed; channels/whatsapp_reads.py.
+    read_receipt_at = models.DateTimeField(null=True, blank=True)
+    read_receipt_error = models.TextField(blank=True, default="")
     # Why the message counts as automatic (an auto-reply, a bounce, a list mail): it is
     # settled as needing no reply, and never answered automatically. Empty: a person wrote it.
     automated = models.CharField(max_length=200, blank=True, default="")

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, DateTimeField, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, DateTimeField, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from webcare.accounts.models import Team, User
+from webcare.channels.models import DownloadState, MediaDownload
 from webcare.contacts.models import ContactIdentity
 from webcare.conversations.models import (
     Conversation,
@@ -234,7 +235,15 @@ def timeline(conversation: Conversation) -> QuerySet[Message]:
     return (
         Message.objects.filter(conversation=conversation)
         .select_related("sender_identity", "sender_user", "in_reply_to", "settled_by", "triage")
-        .prefetch_related("attachments")
+        .prefetch_related(
+            "attachments",
+            # Files still being fetched from the platform (WhatsApp media), or failed for now.
+            Prefetch(
+                "media_downloads",
+                queryset=MediaDownload.objects.exclude(state=DownloadState.FETCHED),
+                to_attr="pending_media",
+            ),
+        )
         .order_by("created_at", "pk")
     )
 

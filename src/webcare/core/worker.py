@@ -19,7 +19,7 @@ from django_tasks import task_backends
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.management.commands.db_worker import Worker
 
-from webcare.channels import email_imap, x_polling
+from webcare.channels import email_imap, whatsapp_media, x_polling
 from webcare.channels.actions import retry_pending
 from webcare.conversations import escalation
 from webcare.replies import outbox
@@ -52,12 +52,16 @@ def task_worker(interval: float) -> Worker:
 
 
 def sweep_once() -> None:
-    """Process events stored before a crash (pending, never lost), then keep the promises:
+    """Process events stored before a crash (pending, never lost), fetch customers' files
+    whose download failed or was left behind (WhatsApp media), then keep the promises:
     warnings before a response target passes, escalation when it has, the skipped alarm;
     and watch for storms (many negative messages about one topic at once)."""
     count = retry_pending()
     if count:
         logger.info("ingest.swept_pending", extra={"count": count})
+    fetched = whatsapp_media.retry_due()
+    if fetched:
+        logger.info("media.swept_due", extra={"count": fetched})
     escalation.sweep()
     storms.sweep()
 

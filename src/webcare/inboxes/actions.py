@@ -33,10 +33,13 @@ KNOWN_SETTINGS: dict[str, set[str]] = {
         "poll",
         "listen_query",
     },
+    # platforms.md §3; waba_id (the WhatsApp Business Account) is where the message
+    # templates are listed (`webcare inbox templates sync`).
     InboxKind.WHATSAPP: {
         "app_secret",
         "verify_token",
         "phone_number_id",
+        "waba_id",
         "access_token",
         "api_base",
     },

@@ -8,7 +8,7 @@ from django.db.models import ForeignKey
 from django.http import HttpRequest
 
 from webcare.accounts.models import Team
-from webcare.inboxes.models import Inbox
+from webcare.inboxes.models import Inbox, MessageTemplate
 
 
 @admin.register(Inbox)
@@ -34,3 +34,15 @@ class InboxAdmin(admin.ModelAdmin):
         if db_field.name == "team" and account_id is not None:
             kwargs["queryset"] = Team.objects.filter(account_id=account_id)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    """WhatsApp templates, for a lead to add by hand what `webcare inbox templates sync`
+    cannot fetch (no WABA id, or a template approved in another tool). Only approved ones
+    are offered in the composer; the body must be exactly the text Meta approved."""
+
+    list_display = ("name", "language", "category", "status", "inbox", "updated_at")
+    list_filter = ("inbox", "status", "language")
+    search_fields = ("name", "body")
+    readonly_fields = ("external_id", "updated_at")

@@ -1,5 +1,6 @@
 """Inboxes: one connected channel account each (an X account, a Facebook page, a number)."""
 
+import re
 import secrets
 
 from django.db import models
@@ -82,3 +83,71 @@ class Inbox(models.Model):
     def setting(self, key: str, default: object = None) -> object:
         """One setting as a connector uses it: credentials come back decrypted."""
         return credentials.reveal(self.settings.get(key, default))
+
+
+PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
+
+
+class TemplateStatus(models.TextChoices):
+    APPROVED = "approved", _("Approved")
+    PENDING = "pending", _("Pending review")
+    REJECTED = "rejected", _("Rejected")
+
+
+class MessageTemplate(models.Model):
+    """A WhatsApp message template of one inbox's business account, as Meta approved it.
+
+    Outside the 24-hour customer-service window WhatsApp takes nothing but an approved
+    template (platforms.md §3.5), so the composer offers these there. `body` is the template's
+    BODY text with positional placeholders {{1}}, {{2}}, ...; a reply fills them in and keeps
+    the rendered text, so the timeline shows what the customer read. Synced from Meta
+    (`webcare inbox templates sync`, channels/whatsapp_templates.py) or added by hand in the
+    admin; only `approved` ones can be sent. `external_id` is Meta's template id, "" when
+    added by hand.
+    """
+
+    inbox = models.ForeignKey(Inbox, on_delete=models.CASCADE, related_name="message_templates")
+    name = models.CharField(max_length=512)
+    # Meta's language (and locale) code: "nl", "en_US".
+    language = models.CharField(max_length=15)
+    category = models.CharField(max_length=30, blank=True, default="")
+    body = models.TextField()
+    status = models.CharField(
+        max_length=10, choices=TemplateStatus.choices, default=TemplateStatus.APPROVED
+    )
+    external_id = models.CharField(max_length=64, blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["inbox", "name", "language"], name="message_template_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=TemplateStatus.values),
+                name="message_template_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"
+
+    @property
+    def parameter_count(self) -> int:
+        """How many values a send must carry: the highest placeholder number in the body."""
+        return max((int(number) for number in PLACEHOLDER.findall(self.body)), default=0)
+
+    @property
+    def base_language(self) -> str:
+        """ "en" for "en_US": what a customer's detected language is compared with."""
+        return self.language.split("_", 1)[0].lower()
+
+    def render(self, parameters: list[str]) -> str:
+        """The body as the customer reads it; a placeholder without a value stays as it is."""
+
+        def fill(match: re.Match[str]) -> str:
+            index = int(match.group(1)) - 1
+            return parameters[index] if 0 <= index < len(parameters) else match.group(0)
+
+        return PLACEHOLDER.sub(fill, self.body)

@@ -12,12 +12,13 @@ reply that won and can still send theirs, explicitly, with `send_anyway`.
 
 import logging
 import uuid
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from webcare.accounts.models import User
-from webcare.channels import limits, windows
+from webcare.channels import limits, whatsapp_reads, windows
 from webcare.conversations import listening
 from webcare.conversations.actions import record_activity, refresh_conversation_state
 from webcare.conversations.live import conversation_changed
@@ -90,7 +91,8 @@ def replies_since(conversation: Conversation, message_id: int) -> list[Message]:
     )
 
 
-def _check_seen(conversation: Conversation, expected_last_message_id: int) -> None:
+def check_seen(conversation: Conversation, expected_last_message_id: int) -> None:
+    """The collision guard's input must be a message of this conversation."""
     if not Message.objects.filter(pk=expected_last_message_id, conversation=conversation).exists():
         raise ActionError(
             f"Message {expected_last_message_id} is not part of conversation "
@@ -145,7 +147,7 @@ def check_send_reply(
     window = None if private_reply else windows.reply_window(conversation, public=public)
     if window is not None and window.state == "closed":
         raise ActionError(window.reason, field="text", status=409)
-    _check_seen(conversation, expected_last_message_id)
+    check_seen(conversation, expected_last_message_id)
     return do_send_reply(
         actor,
         conversation,
@@ -165,7 +167,14 @@ def do_send_reply(
     public: bool,
     expected_last_message_id: int,
     send_anyway: bool = False,
+    template: dict[str, Any] | None = None,
+    keep_draft: bool = False,
 ) -> Message:
+    """Write the reply as queued, and hand it to the outbox once committed.
+
+    `template`: a WhatsApp template reply (replies/templates.py); `text` is then its rendered
+    body. `keep_draft`: the reply did not come from the draft's box, so the draft stays.
+    """
     # The lock that makes the guard hold under concurrency: a second sender waits here until
     # the first has committed its reply, then finds it below.
     Conversation.objects.select_for_update().filter(pk=conversation.pk).values_list("pk").get()
@@ -186,13 +195,15 @@ def do_send_reply(
         in_reply_to_external_id=(parent.external_id or "") if parent else "",
         sender_user=actor,
         text=text,
+        template=template,
         public=public,
         created_at=timezone.now(),
         delivery_status=DeliveryStatus.QUEUED,
         idempotency_key=uuid.uuid4(),
         next_attempt_at=timezone.now(),
     )
-    discard_draft(actor, conversation)
+    if not keep_draft:
+        discard_draft(actor, conversation)
     if newer:
         record_activity(
             conversation,
@@ -203,6 +214,8 @@ def do_send_reply(
     refresh_conversation_state(conversation)
     conversation_changed(conversation, "reply")
     transaction.on_commit(lambda: enqueue_delivery(message.pk))
+    # Answering is reading: WhatsApp's blue ticks, for a reply through the API too.
+    whatsapp_reads.request_read_receipt(conversation)
     logger.info("reply.queued", extra={"message_id": message.pk})
     return message
 

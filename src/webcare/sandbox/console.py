@@ -272,8 +272,10 @@ class Console:
             items += [_graph_arrival(platform, sent) for sent in list(standin.sent)]
         items += [
             Arrived("WhatsApp", "message", sent["to"], sent["body"]["text"]["body"])
-            for sent in list(self.standins.whatsapp.sent)
             if sent["body"].get("type", "text") == "text"
+            else Arrived("WhatsApp", "template", sent["to"], self.standins.whatsapp.rendered(sent))
+            for sent in list(self.standins.whatsapp.sent)
+            if sent["body"].get("type", "text") in {"text", "template"}
         ]
         for arrival in list(self.standins.mail.arrived):
             mail = arrival.message

@@ -23,6 +23,7 @@ from webcare.accounts.actions import (
 )
 from webcare.accounts.models import Account, Availability, Role, User
 from webcare.channels.health import WEBHOOK_ROUTES
+from webcare.channels.whatsapp_templates import sync_templates
 from webcare.demo.setup import Login, Person, demo_password
 from webcare.inboxes.actions import do_add_inbox, do_set_team, do_update_settings
 from webcare.inboxes.models import Inbox, InboxKind
@@ -129,6 +130,7 @@ def _inbox_specs(standins: StandIns) -> dict[str, tuple[str, str, dict[str, obje
                 "app_secret": whatsapp.app_secret,
                 "verify_token": VERIFY_TOKEN,
                 "phone_number_id": whatsapp.phone_number_id,
+                "waba_id": whatsapp.waba_id,
                 "access_token": whatsapp.access_token,
                 "api_base": whatsapp.api_base,
             },
@@ -188,6 +190,8 @@ def set_up_sandbox(standins: StandIns, env: str) -> SandboxDesk:
     do_set_auto_assign(team, True)
     for inbox in inboxes.values():
         do_set_team(inbox, team)
+    # The stand-in's approved templates, so the composer can offer them past the 24 hours.
+    sync_templates(inboxes[InboxKind.WHATSAPP])
     for person, user in zip(PEOPLE, users, strict=True):
         if person.role == Role.AGENT:
             membership = access_membership(user, account.pk)

@@ -1,5 +1,9 @@
 """The connection page of an inbox: its health, and a button that tests its credentials.
 
+A WhatsApp inbox also lists its message templates, with a button that fetches them from Meta
+again (channels/whatsapp_templates.py): a lead syncs after Meta approved a new one, without
+the command line.
+
 For leads and admins, like the promises page: it shows the webhook URL and what the platform
 last said, which an agent has no use for. The test runs the platform adapter's check
 (channels/registry.py) and reports in the lead's words what worked or what to fix.
@@ -16,8 +20,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from webcare.channels import registry
 from webcare.channels.adapters.base import ChannelError
 from webcare.channels.health import connector_health
+from webcare.channels.whatsapp_templates import sync_templates
 from webcare.core.errors import ActionError
-from webcare.inboxes.models import Inbox
+from webcare.inboxes.models import Inbox, InboxKind, MessageTemplate
 from webcare.web.inbox_settings import lead_account
 
 
@@ -36,7 +41,16 @@ def connection_page(request: HttpRequest, account_id: int, inbox_id: int) -> Htt
     return TemplateResponse(
         request,
         "web/connection.html",
-        {"account": inbox.account, "inbox": inbox, "health": connector_health(inbox)},
+        {
+            "account": inbox.account,
+            "inbox": inbox,
+            "health": connector_health(inbox),
+            "templates": (
+                list(MessageTemplate.objects.filter(inbox=inbox))
+                if inbox.kind == InboxKind.WHATSAPP
+                else None
+            ),
+        },
     )
 
 
@@ -51,4 +65,34 @@ def test_connection(request: HttpRequest, account_id: int, inbox_id: int) -> Htt
         messages.error(request, gettext("The connection test failed: %(reason)s") % {"reason": exc})
     else:
         messages.success(request, found)
+    return HttpResponseRedirect(reverse("web:connection", args=[account_id, inbox_id]))
+
+
+@login_required
+@require_POST
+def sync_message_templates(request: HttpRequest, account_id: int, inbox_id: int) -> HttpResponse:
+    """Fetch a WhatsApp inbox's templates from Meta and come back with what changed."""
+    inbox = _inbox(request, account_id, inbox_id)
+    if inbox.kind != InboxKind.WHATSAPP:
+        raise Http404("Only WhatsApp inboxes have message templates")
+    try:
+        result = sync_templates(inbox)
+    except ChannelError as exc:
+        messages.error(
+            request, gettext("Fetching the templates failed: %(reason)s") % {"reason": exc}
+        )
+    else:
+        messages.success(
+            request,
+            gettext(
+                "Templates fetched from WhatsApp: %(created)d new, %(updated)d updated, "
+                "%(removed)d removed, %(skipped)d skipped (Webcare cannot fill them in)."
+            )
+            % {
+                "created": len(result.created),
+                "updated": len(result.updated),
+                "removed": len(result.removed),
+                "skipped": len(result.skipped),
+            },
+        )
     return HttpResponseRedirect(reverse("web:connection", args=[account_id, inbox_id]))

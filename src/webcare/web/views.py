@@ -29,7 +29,7 @@ from webcare.accounts.access import (
 )
 from webcare.accounts.models import Account, Team, User
 from webcare.accounts.notifications import mark_read, unread_count
-from webcare.channels import limits, windows
+from webcare.channels import limits, whatsapp_reads, windows
 from webcare.conversations import moderation, selectors
 from webcare.conversations.accounting import StillWaiting
 from webcare.conversations.actions import (
@@ -65,10 +65,12 @@ from webcare.replies.actions import (
 )
 from webcare.replies.drafts import discard_draft, draft_for
 from webcare.replies.private_invite import check_invite_to_private, draft_pii_names
+from webcare.replies.templates import check_send_template
 from webcare.triage.models import TriageResult
 from webcare.triage.selectors import top_waiting_results
 from webcare.triage.storms import open_storms
 from webcare.triage.strategy import strategy_for
+from webcare.web import templates_picker
 from webcare.web.forms import (
     MODE_NOTE,
     AddLabelsForm,
@@ -204,6 +206,7 @@ def _conversation_context(
     text = form.data.get("text", "") if form.is_bound else (draft.text if draft else "")
     context = _workspace_context(request, account, conversation)
     timeline = list(selectors.timeline(conversation))
+    window = windows.reply_window(conversation, public=reply_is_public(conversation))
     context.update(
         {
             "timeline": timeline,
@@ -234,9 +237,8 @@ def _conversation_context(
                 if moderation.can_moderate(message, conversation.inbox)
             },
             "moderation_reasons": ModerationReason.choices,
-            "reply_window": windows.reply_window(
-                conversation, public=reply_is_public(conversation)
-            ),
+            "reply_window": window,
+            "templates": templates_picker.options(request, conversation, window),
             "compose_form": form,
             "draft": draft,
             "compose_note": form.is_bound and form.data.get("mode") == MODE_NOTE,
@@ -325,6 +327,7 @@ def conversation_list(request: HttpRequest, account_id: int) -> HttpResponse:
 def conversation_detail(request: HttpRequest, account_id: int, display_id: int) -> HttpResponse:
     user, account, conversation = load_conversation(request, account_id, display_id)
     mark_read(user, conversation)
+    whatsapp_reads.request_read_receipt(conversation)
     return TemplateResponse(
         request, "web/workspace.html", _conversation_context(request, account, conversation)
     )
@@ -363,6 +366,46 @@ def compose(request: HttpRequest, account_id: int, display_id: int) -> HttpRespo
     except ActionError as exc:
         return _invalid(request, account, conversation, {"compose": [exc.message]}, form)
     return _back(request, account, conversation)
+
+
+@login_required
+@require_POST
+def send_template(request: HttpRequest, account_id: int, display_id: int) -> HttpResponse:
+    """Queue the WhatsApp template the agent chose, with the values typed into its fields."""
+    user, account, conversation = load_conversation(request, account_id, display_id)
+    template = templates_picker.offered_template(conversation, request.POST.get("template"))
+    seen = request.POST.get("expected_last_message_id", "")
+    try:
+        check_send_template(
+            user,
+            conversation,
+            template.name,
+            template.language,
+            request.POST.getlist(f"parameter-{template.pk}"),
+            expected_last_message_id=int(seen) if seen.isdigit() else 0,
+        )
+    except ReplyCollision:
+        message = gettext(
+            "A colleague replied to this customer while you were choosing. Read their reply "
+            "first; send the template again only if it still adds something."
+        )
+        return _invalid(request, account, conversation, {"template": [message]})
+    except ActionError as exc:
+        return _invalid(request, account, conversation, {"template": [exc.message]})
+    return _back(request, account, conversation)
+
+
+@login_required
+@require_POST
+def template_preview(
+    request: HttpRequest, account_id: int, display_id: int, template_id: int
+) -> HttpResponse:
+    """One template's preview, asked for while the agent fills in its fields."""
+    _, _, conversation = load_conversation(request, account_id, display_id)
+    template = templates_picker.offered_template(conversation, str(template_id))
+    values = templates_picker.parameters_posted(request, template)
+    option = templates_picker.Option(template, values, templates_picker.preview(template, values))
+    return TemplateResponse(request, "web/_conversation.html#template_preview", {"option": option})
 
 
 def _seen(form: ComposeForm, conversation: Conversation) -> int:

@@ -45,6 +45,7 @@ class InboundMessage:
     conversations/reply_tokens.py, verified before it is trusted), `automated` (why it is an
     auto-reply, bounce or list mail: settled, never answered), and `bounce_of` with
     `bounce_reason` (a delivery status notification about the reply with that Message-ID).
+    `media`: files to fetch from the platform after the message is stored (WhatsApp).
     """
 
     external_id: str
@@ -65,6 +66,19 @@ class InboundMessage:
     bounce_reason: str = ""
     headers: dict[str, Any] | None = None
     attachments: tuple[InboundAttachment, ...] = ()
+    media: tuple["InboundMedia", ...] = ()
+
+
+@dataclass(frozen=True)
+class InboundMedia:
+    """A file the platform names but does not carry (WhatsApp's media id): fetched later, in
+    the background (channels/whatsapp_media.py), and then stored as an attachment."""
+
+    media_id: str
+    kind: str
+    mime_type: str = ""
+    filename: str = ""
+    sha256: str = ""
 
 
 @dataclass(frozen=True)

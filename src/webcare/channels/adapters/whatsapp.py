@@ -11,14 +11,18 @@ keyed by WhatsApp's own ids so a redelivery is recognised:
 - `other:<sha256>`: anything else, and every change for another business number (its
   `metadata.phone_number_id` is not this inbox's): kept for an admin, never dropped.
 
-Media (image, document, audio, video, sticker) arrive as a text like "[image] caption"; the
-media id stays in the stored item. Downloading attachments (`GET /{media-id}`, a URL valid
-for five minutes) is out of scope for now.
+Media (image, document, audio, voice, video, sticker) arrive as a text like "[image] caption",
+and with the media id as `InboundMessage.media`: the file is fetched in the background
+(`GET /{media-id}`, then its URL, valid for five minutes; channels/whatsapp_media.py) and
+shown as an attachment.
 
 Outbound is `POST /{phone-number-id}/messages` with a text body, quoting the customer's message
 (`context.message_id`). Free text is only allowed within 24 hours of the customer's last
-message; after that WhatsApp takes only approved templates (not supported here yet), so the
-sender refuses before calling, and maps WhatsApp's own 131047 to the same explanation.
+message; after that WhatsApp takes only approved templates, so the sender refuses free text
+before calling, and maps WhatsApp's own 131047 to the same explanation. A reply that carries
+a template (`Message.template`: name, language, parameters; replies/templates.py) goes as
+`type: "template"` with its body parameters, at any time: templates are what the window
+allows.
 """
 
 import json
@@ -34,6 +38,7 @@ from webcare.channels.adapters import meta
 from webcare.channels.adapters.base import (
     Author,
     ChannelError,
+    InboundMedia,
     InboundMessage,
     Item,
     Lookup,
@@ -54,8 +59,9 @@ WINDOW = timedelta(hours=24)
 OUTSIDE_WINDOW_CODE = 131047
 OUTSIDE_WINDOW = (
     "The customer's last WhatsApp message is more than 24 hours old, so WhatsApp only accepts "
-    "an approved template message now, not free text (error 131047). Webcare cannot send "
-    "templates yet: wait until the customer writes again, or reach them another way."
+    "an approved template message now, not free text (error 131047). Pick one of the inbox's "
+    "approved templates in the composer and send that instead, or wait until the customer "
+    "writes again."
 )
 MEDIA_TYPES = ("image", "video", "document", "audio", "voice", "sticker")
 
@@ -205,6 +211,24 @@ def _inbound(item: dict[str, Any]) -> InboundMessage:
         created_at=_timestamp(message.get("timestamp")),
         public=False,
         in_reply_to=str(context["id"]) if context.get("id") else None,
+        media=message_media(message),
+    )
+
+
+def message_media(message: dict[str, Any]) -> tuple[InboundMedia, ...]:
+    """The file a media message names (image, document, audio, voice, video, sticker)."""
+    kind = str(message.get("type") or "")
+    body = message.get(kind)
+    if kind not in MEDIA_TYPES or not isinstance(body, dict) or not body.get("id"):
+        return ()
+    return (
+        InboundMedia(
+            media_id=str(body["id"]),
+            kind=kind,
+            mime_type=str(body.get("mime_type") or ""),
+            filename=str(body.get("filename") or ""),
+            sha256=str(body.get("sha256") or ""),
+        ),
     )
 
 
@@ -242,14 +266,29 @@ def required_setting(inbox: Inbox, key: str, what: str) -> str:
     return value
 
 
-def request(inbox: Inbox, path: str, what: str, body: dict[str, Any]) -> dict[str, Any]:
-    """One POST to the Graph API; a refusal or a network failure raises ChannelError."""
+def bearer(inbox: Inbox) -> dict[str, str]:
     token = required_setting(inbox, "access_token", "a token with whatsapp_business_messaging")
+    return {"Authorization": f"Bearer {token}"}
+
+
+def request(
+    inbox: Inbox,
+    path: str,
+    what: str,
+    body: dict[str, Any] | None = None,
+    *,
+    method: str = "POST",
+    params: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """One call to the Graph API (a POST with `body`, or a GET); a refusal or a network
+    failure raises ChannelError."""
     try:
-        response = http.client().post(
-            api_base(inbox) + path,
+        response = http.client().request(
+            method,
+            path if path.startswith("http") else api_base(inbox) + path,
             json=body,
-            headers={"Authorization": f"Bearer {token}"},
+            params=params,
+            headers=bearer(inbox),
             timeout=settings.WEBCARE_HTTP_TIMEOUT,
         )
     except httpx.HTTPError as exc:
@@ -272,6 +311,33 @@ def request(inbox: Inbox, path: str, what: str, body: dict[str, Any]) -> dict[st
     return data
 
 
+# A cap well above the files customers send, so a broken answer cannot fill the disk.
+MAX_MEDIA_BYTES = 100 * 1024 * 1024
+
+
+def media_info(inbox: Inbox, media_id: str) -> dict[str, Any]:
+    """`GET /{media-id}`: {url, mime_type, sha256, file_size, id}; the url lives 5 minutes."""
+    info = request(inbox, f"/{media_id}", "the media lookup", method="GET")
+    if not info.get("url"):
+        raise ChannelError("WhatsApp described the media without its url", permanent=False)
+    return info
+
+
+def download_media(inbox: Inbox, url: str) -> bytes:
+    """The file at a media URL; it needs the same Bearer token as the API (platforms.md §3.2)."""
+    try:
+        response = http.client().get(
+            url, headers=bearer(inbox), timeout=settings.WEBCARE_HTTP_TIMEOUT
+        )
+    except httpx.HTTPError as exc:
+        raise meta.unreachable(PLATFORM, "the media download", exc) from exc
+    if response.status_code >= 300:
+        raise meta.refusal(PLATFORM, "the media download", response)
+    if len(response.content) > MAX_MEDIA_BYTES:
+        raise ChannelError("WhatsApp sent a file larger than 100 MB", permanent=True)
+    return response.content
+
+
 # Sending ---------------------------------------------------------------------------------------
 
 
@@ -289,6 +355,23 @@ def check_window(message: Message) -> None:
         raise ChannelError(OUTSIDE_WINDOW, permanent=True)
 
 
+def template_body(template: dict[str, Any], to: str) -> dict[str, Any]:
+    """The documented template message (platforms.md §3.4): name, language, body parameters.
+
+    A template without placeholders goes without `components`, as Meta's own examples do.
+    """
+    body: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "to": to,
+        "type": "template",
+        "template": {"name": template["name"], "language": {"code": template["language"]}},
+    }
+    parameters = [{"type": "text", "text": str(value)} for value in template["parameters"]]
+    if parameters:
+        body["template"]["components"] = [{"type": "body", "parameters": parameters}]
+    return body
+
+
 def text_body(message: Message, to: str) -> dict[str, Any]:
     """The documented text message, quoting the customer message it answers."""
     body: dict[str, Any] = {
@@ -304,8 +387,18 @@ def text_body(message: Message, to: str) -> dict[str, Any]:
     return body
 
 
+def mark_read(inbox: Inbox, wamid: str) -> None:
+    """Tell WhatsApp the customer's message `wamid` was read (platforms.md §3.4): the customer
+    sees blue ticks, for it and the messages before it. ChannelError when it is refused."""
+    phone_number_id = required_setting(inbox, "phone_number_id", "the business number's id")
+    body = {"messaging_product": "whatsapp", "status": "read", "message_id": wamid}
+    data = request(inbox, f"/{phone_number_id}/messages", "the read receipt", body)
+    if data.get("success") is not True:
+        raise ChannelError("WhatsApp did not confirm the read receipt", permanent=False)
+
+
 class WhatsAppSender:
-    """Sends text replies as the business number.
+    """Sends text and template replies as the business number.
 
     WhatsApp has no idempotency key, and no endpoint lists or finds a message we sent, so
     after an interrupted send nobody can tell whether the customer got it: `lookup` says so,
@@ -317,8 +410,11 @@ class WhatsAppSender:
 
     def send(self, inbox: Inbox, message: Message) -> SendResult:
         phone_number_id = required_setting(inbox, "phone_number_id", "the business number's id")
-        check_window(message)
-        body = text_body(message, _recipient(message))
+        if message.template:
+            body = template_body(message.template, _recipient(message))
+        else:
+            check_window(message)
+            body = text_body(message, _recipient(message))
         data = request(inbox, f"/{phone_number_id}/messages", "the message", body)
         sent = data.get("messages")
         wamid = sent[0].get("id") if isinstance(sent, list) and sent else None

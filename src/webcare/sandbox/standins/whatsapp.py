@@ -7,6 +7,17 @@ What it holds to, because the real API does:
   `type: "text"` and `text.body` of at most 4096 characters (else 400, code 100); free text
   more than 24 hours after the customer's last message is refused with 131047 ("Re-engagement
   message"); `{"status": "read", "message_id"}` is a read receipt, `{"success": true}`;
+- template messages (`type: "template"`, `template.name`, `template.language.code`, body
+  `components[].parameters[]`): taken at any time, also outside the window, but only for a
+  template the stand-in holds as APPROVED in that language (else 132001, "Template name does
+  not exist in the translation") and with as many body parameters as it has placeholders
+  (else 132000, "Number of parameters does not match the expected number of params");
+- `GET /{version}/{media-id}` for a file a customer sent: `{url, mime_type, sha256,
+  file_size, id}`, the url valid for five minutes and only with the Bearer token;
+- `GET /{version}/{waba-id}/message_templates`: the business account's templates as Meta's
+  Graph reference lists them (`data[]` of name, language, status, category, id and
+  components with the BODY text; `paging.cursors`, and `paging.next` while more follow,
+  `limit` per page);
 - the documented answer, `{"messaging_product", "contacts": [{"input", "wa_id"}], "messages":
   [{"id": "wamid..."}]}`;
 - webhook bodies as Meta sends them: escaped-unicode JSON, signed `X-Hub-Signature-256:
@@ -28,10 +39,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
+from urllib.parse import parse_qsl
 
 from webcare.sandbox.standins.serving import serve_in_thread
 
 MAX_TEXT = 4096
+# "The URL is only valid for 5 minutes" (platforms.md §3.2).
+MEDIA_URL_SECONDS = 300
 WINDOW_SECONDS = 24 * 3600
 RE_ENGAGEMENT_DETAILS = (
     "Message failed to send because more than 24 hours have passed since the customer last "
@@ -66,6 +80,68 @@ def graph_error(
     return {"error": error | extra}
 
 
+PLACEHOLDER = re.compile(r"\{\{\s*(\d+)\s*\}\}")
+
+
+@dataclass(frozen=True)
+class Template:
+    """A template of the business account, as Meta holds it."""
+
+    name: str
+    language: str
+    body: str
+    status: str = "APPROVED"
+    category: str = "UTILITY"
+    id: str = ""
+    # More of Meta's listing (parameter_format, HEADER or BUTTONS components), merged in.
+    listing: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def parameter_count(self) -> int:
+        return max((int(n) for n in PLACEHOLDER.findall(self.body)), default=0)
+
+    def listed(self) -> dict[str, Any]:
+        """The template as `GET /{waba-id}/message_templates` lists it."""
+        components = [*self.listing.get("components", []), {"type": "BODY", "text": self.body}]
+        return {
+            "name": self.name,
+            "language": self.language,
+            "status": self.status,
+            "category": self.category,
+            "id": self.id,
+            **self.listing,
+            "components": components,
+        }
+
+
+def default_templates() -> list[Template]:
+    return [
+        Template(
+            "follow_up",
+            "nl",
+            "Hallo {{1}}, we hebben uw vraag over {{2}} bekeken. Reageer op dit bericht, "
+            "dan helpen we u verder.",
+            id="1667192013751005",
+        ),
+        Template(
+            "follow_up",
+            "en_US",
+            "Hi {{1}}, we looked into your question about {{2}}. Reply to this message and "
+            "we will help you further.",
+            id="1667192013751006",
+        ),
+        Template("still_there", "nl", "Bent u er nog? Stuur ons een bericht.", id="17"),
+        Template(
+            "promo_weekend",
+            "nl",
+            "Dit weekend 20% korting!",
+            status="REJECTED",
+            category="MARKETING",
+            id="18",
+        ),
+    ]
+
+
 @dataclass
 class WhatsAppStandIn:
     phone_number_id: str = "106540352242922"
@@ -82,6 +158,12 @@ class WhatsAppStandIn:
     last_inbound: dict[str, float] = field(default_factory=dict)
     profiles: dict[str, str] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
+    templates: list[Template] = field(default_factory=default_templates)
+    # Media the customers sent: media id -> (mime type, content); served by GET /{media-id}.
+    media: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    # Media URLs handed out: token -> (media id, expiry, epoch seconds); files downloaded.
+    media_urls: dict[str, tuple[str, float]] = field(default_factory=dict)
+    media_downloads: list[str] = field(default_factory=list)
     serial: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -126,15 +208,39 @@ class WhatsAppStandIn:
     def text(self, wa_id: str, body: str, **kwargs: Any) -> dict[str, Any]:
         return self.customer_message(wa_id, "text", {"body": body}, **kwargs)
 
-    def image(self, wa_id: str, caption: str, **kwargs: Any) -> dict[str, Any]:
-        media_id = str(1003383421387256 + self.serial)
-        content = {
-            "caption": caption,
-            "mime_type": "image/jpeg",
-            "sha256": hashlib.sha256(media_id.encode()).hexdigest(),
+    def image(
+        self, wa_id: str, caption: str, content: bytes | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """A photo (a few bytes standing in for a JPEG unless `content` is given)."""
+        data = content if content is not None else b"\xff\xd8\xff\xe0 JPEG " + caption.encode()
+        return self.media_message(wa_id, "image", data, "image/jpeg", caption=caption, **kwargs)
+
+    def media_message(
+        self,
+        wa_id: str,
+        kind: str,
+        content: bytes,
+        mime_type: str,
+        *,
+        caption: str = "",
+        filename: str = "",
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """A customer sends a file; the stand-in keeps it to serve at `GET /{media-id}`."""
+        with self._lock:
+            self.serial += 1
+            media_id = str(1003383421387256 + self.serial)
+        self.media[media_id] = (mime_type, content)
+        body: dict[str, Any] = {
+            "mime_type": mime_type,
+            "sha256": hashlib.sha256(content).hexdigest(),
             "id": media_id,
         }
-        return self.customer_message(wa_id, "image", content, **kwargs)
+        if caption:
+            body["caption"] = caption
+        if filename:
+            body["filename"] = filename
+        return self.customer_message(wa_id, kind, body, **kwargs)
 
     # Webhook bodies, as Meta sends them ------------------------------------------------------
 
@@ -199,6 +305,21 @@ class WhatsAppStandIn:
 
     # Test controls ---------------------------------------------------------------------------
 
+    def rendered(self, sent: dict[str, Any]) -> str:
+        """What the customer reads of a template message we took: its body, filled in."""
+        template = sent["body"]["template"]
+        known = next(
+            t
+            for t in self.templates
+            if t.name == template["name"] and t.language == template["language"]["code"]
+        )
+        values = [
+            str(parameter.get("text") or "")
+            for component in template.get("components") or []
+            for parameter in component.get("parameters") or []
+        ]
+        return PLACEHOLDER.sub(lambda m: values[int(m.group(1)) - 1], known.body)
+
     def fail_next(self, status: int, times: int = 1, regain_minutes: float = 0) -> None:
         """Answer the next `times` requests with `status` (500, or 429 with a usage header)."""
         self.faults.extend([Fault(status, regain_minutes)] * times)
@@ -209,7 +330,7 @@ class WhatsAppStandIn:
     # Serving ---------------------------------------------------------------------------------
 
     def handle(
-        self, method: str, path: str, body: Any, auth: str
+        self, method: str, path: str, body: Any, auth: str, query: dict[str, str] | None = None
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         """Returns (status, JSON body, extra headers)."""
         refused = self._refusal(method, path, auth)
@@ -219,6 +340,8 @@ class WhatsAppStandIn:
             fault = self.faults.pop(0) if self.faults else None
         if fault is not None:
             return self._fault(fault)
+        if method == "GET":
+            return self._get(path, query or {})
         if not isinstance(body, dict) or body.get("messaging_product") != "whatsapp":
             return 400, graph_error(100, "(#100) The parameter messaging_product is required."), {}
         if body.get("status") == "read":
@@ -226,16 +349,77 @@ class WhatsAppStandIn:
         return self._send(body)
 
     def _refusal(self, method: str, path: str, auth: str) -> tuple[int, dict[str, Any]] | None:
-        """Route, token and phone number checks, before anything else, as Graph does."""
-        match = re.fullmatch(r"/(v\d+\.\d+)/(\d+)/messages", path)
-        if method != "POST" or match is None:
+        """Route, token and object checks, before anything else, as Graph does."""
+        if method == "POST":
+            match = re.fullmatch(r"/(v\d+\.\d+)/(\d+)/messages", path)
+            known = {self.phone_number_id}
+        elif method == "GET":
+            match = re.fullmatch(r"/(v\d+\.\d+)/(\d+)(?:/message_templates)?", path)
+            known = {self.waba_id} if path.endswith("/message_templates") else set(self.media)
+        else:
+            match, known = None, set()
+        if match is None:
             message = f"Unsupported {method} request."
             return 400, graph_error(100, message, error_type="GraphMethodException")
         if auth != f"Bearer {self.access_token}":
             return 401, graph_error(190, "Invalid OAuth access token - Cannot parse access token")
-        if match.group(2) != self.phone_number_id:
+        if match.group(2) not in known:
             return 400, graph_error(100, f"Object with ID '{match.group(2)}' does not exist")
         return None
+
+    def _get(self, path: str, query: dict[str, str]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if path.endswith("/message_templates"):
+            return self._templates(path, query)
+        media_id = path.rsplit("/", 1)[1]
+        mime_type, content = self.media[media_id]
+        with self._lock:
+            self.serial += 1
+            token = hashlib.sha256(f"{media_id}:{self.serial}".encode()).hexdigest()[:32]
+            self.media_urls[token] = (media_id, time.time() + MEDIA_URL_SECONDS)
+        return (
+            200,
+            {
+                "messaging_product": "whatsapp",
+                "url": f"{self.url}/whatsapp_business/attachments/?mid={media_id}&token={token}",
+                "mime_type": mime_type,
+                "sha256": hashlib.sha256(content).hexdigest(),
+                "file_size": len(content),
+                "id": media_id,
+            },
+            {},
+        )
+
+    def download(self, query: dict[str, str], auth: str) -> tuple[int, bytes, dict[str, str]]:
+        """A media URL: the file, with the Bearer token, while the URL has not expired."""
+        if auth != f"Bearer {self.access_token}":
+            return 401, b"", {"Content-Type": "text/plain"}
+        issued = self.media_urls.get(query.get("token", ""))
+        if issued is None or issued[0] != query.get("mid") or time.time() > issued[1]:
+            return 404, b"", {"Content-Type": "text/plain"}
+        with self._lock:
+            fault = self.faults.pop(0) if self.faults else None
+        if fault is not None:
+            return fault.status, b"", {"Content-Type": "text/plain"}
+        mime_type, content = self.media[issued[0]]
+        self.media_downloads.append(issued[0])
+        return 200, content, {"Content-Type": mime_type}
+
+    def _templates(
+        self, path: str, query: dict[str, str]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """One page of templates; the cursors are plain offsets, opaque to the client."""
+        limit = int(query.get("limit") or 25)
+        start = int(base64.b64decode(query["after"]).decode()) if query.get("after") else 0
+        page = self.templates[start : start + limit]
+        end = start + len(page)
+        cursors = {
+            "before": base64.b64encode(str(start).encode()).decode(),
+            "after": base64.b64encode(str(end).encode()).decode(),
+        }
+        paging: dict[str, Any] = {"cursors": cursors}
+        if end < len(self.templates):
+            paging["next"] = f"{self.url}{path}?limit={limit}&after={cursors['after']}"
+        return 200, {"data": [t.listed() for t in page], "paging": paging}, {}
 
     def _fault(self, fault: Fault) -> tuple[int, dict[str, Any], dict[str, str]]:
         if fault.status == 429:
@@ -265,6 +449,11 @@ class WhatsAppStandIn:
         return 200, {"success": True}, {}
 
     def _send(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if body.get("type") == "template":
+            refused = self._template_problem(body)
+            if refused is not None:
+                return *refused, {}
+            return self._accepted(body)
         problem = _text_problem(body)
         if problem:
             return 400, graph_error(100, problem), {}
@@ -277,6 +466,55 @@ class WhatsAppStandIn:
                 graph_error(131047, "(#131047) Re-engagement message", error_data=details),
                 {},
             )
+        return self._accepted(body)
+
+    def _template_problem(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+        """Why WhatsApp would refuse this template message; None when it takes it."""
+        template = body.get("template")
+        if not body.get("to"):
+            return 400, graph_error(100, "(#100) The parameter to is required.")
+        if not isinstance(template, dict) or not template.get("name"):
+            return 400, graph_error(100, "(#100) The parameter template['name'] is required.")
+        language = (template.get("language") or {}).get("code")
+        if not language:
+            return 400, graph_error(100, "(#100) The parameter template['language'] is required.")
+        known = next(
+            (
+                t
+                for t in self.templates
+                if t.name == template["name"] and t.language == language and t.status == "APPROVED"
+            ),
+            None,
+        )
+        if known is None:
+            details = f"template name ({template['name']}) does not exist in {language}"
+            return 404, graph_error(
+                132001,
+                "(#132001) Template name does not exist in the translation",
+                error_data={"messaging_product": "whatsapp", "details": details},
+            )
+        given = [
+            parameter
+            for component in template.get("components") or []
+            if isinstance(component, dict) and component.get("type") == "body"
+            for parameter in component.get("parameters") or []
+        ]
+        texts = [p.get("text") for p in given if isinstance(p, dict) and p.get("type") == "text"]
+        if len(given) != known.parameter_count or not all(texts):
+            details = (
+                f"body: number of localizable_params ({len(given)}) does not match the expected "
+                f"number of params ({known.parameter_count})"
+            )
+            return 400, graph_error(
+                132000,
+                "(#132000) Number of parameters does not match the expected number of params",
+                error_data={"messaging_product": "whatsapp", "details": details},
+            )
+        return None
+
+    def _accepted(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        to = str(body["to"])
+        wa_id = to.lstrip("+")
         wamid = self._wamid()
         self.sent.append({"id": wamid, "to": to, "body": body})
         return (
@@ -316,16 +554,21 @@ def _handler_for(standin: WhatsAppStandIn) -> type[BaseHTTPRequestHandler]:
                 body = json.loads(raw) if raw else None
             except ValueError:
                 body = "<not json>"
-            path = self.path.split("?", 1)[0]
-            status, payload, headers = standin.handle(
-                method, path, body, self.headers.get("Authorization", "")
-            )
+            path, _sep, query = self.path.partition("?")
+            auth = self.headers.get("Authorization", "")
+            data: bytes
+            if method == "GET" and path == "/whatsapp_business/attachments/":
+                status, data, headers = standin.download(dict(parse_qsl(query)), auth)
+            else:
+                status, payload, headers = standin.handle(
+                    method, path, body, auth, dict(parse_qsl(query))
+                )
+                data = json.dumps(payload).encode()
+                headers = {"Content-Type": "application/json", **headers}
             standin.requests.append(
                 Request(time.time(), method, path, dict(self.headers.items()), body, status)
             )
-            data = json.dumps(payload).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             for name, value in headers.items():
                 self.send_header(name, value)

@@ -2,6 +2,9 @@
 
 `webcare inbox promises ID --first-response 30 --hours "mon-fri 08:00-22:00" --holidays NL`
 sets the response-time promises and business hours (see inboxes/business_hours.py).
+
+`webcare inbox templates sync ID` fetches a WhatsApp inbox's message templates from Meta
+(channels/whatsapp_templates.py); `webcare inbox templates list ID` shows what is stored.
 """
 
 import json
@@ -9,7 +12,9 @@ import json
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from webcare.accounts.actions import get_or_create_account
+from webcare.channels.adapters.base import ChannelError
 from webcare.channels.health import public_entry_points, webhook_url
+from webcare.channels.whatsapp_templates import sync_templates
 from webcare.core.errors import ActionError
 from webcare.inboxes import credentials
 from webcare.inboxes.actions import (
@@ -19,7 +24,7 @@ from webcare.inboxes.actions import (
     update_inbox_promises,
 )
 from webcare.inboxes.business_hours import describe_opening_hours
-from webcare.inboxes.models import Inbox, InboxKind
+from webcare.inboxes.models import Inbox, InboxKind, MessageTemplate
 
 
 def describe(inbox: Inbox) -> dict[str, object]:
@@ -107,6 +112,17 @@ class Command(BaseCommand):
             help="Public holidays that close the inbox, e.g. NL, BE, DE-BY; 'none' for none.",
         )
 
+        templates = sub.add_parser(
+            "templates",
+            help="List a WhatsApp inbox's message templates, or sync them from Meta.",
+            description=(
+                "sync: fetch GET /{waba_id}/message_templates (set waba_id first) and store "
+                "the templates Webcare can fill in; list: print the stored ones as JSON lines."
+            ),
+        )
+        templates.add_argument("templates_action", choices=["sync", "list"])
+        templates.add_argument("inbox_id", type=int)
+
     def handle(self, *args: object, **options: object) -> None:
         try:
             getattr(self, f"_{options['action']}")(options)
@@ -160,3 +176,35 @@ class Command(BaseCommand):
             where = f"--{FIELD_OPTIONS.get(exc.field or '', exc.field)}: " if exc.field else ""
             raise CommandError(where + exc.message) from exc
         self.stdout.write(json.dumps(describe_promises(inbox), indent=2))
+
+    def _templates(self, options: dict) -> None:
+        inbox = Inbox.objects.filter(pk=options["inbox_id"]).select_related("account").first()
+        if inbox is None:
+            raise CommandError(f"No inbox {options['inbox_id']}.")
+        if inbox.kind != InboxKind.WHATSAPP:
+            raise CommandError(
+                f"{inbox.name} is not a WhatsApp inbox: only WhatsApp has templates."
+            )
+        if options["templates_action"] == "sync":
+            try:
+                result = sync_templates(inbox)
+            except ChannelError as exc:
+                raise CommandError(str(exc)) from exc
+            summary = {
+                "created": result.created,
+                "updated": result.updated,
+                "removed": result.removed,
+                "skipped": result.skipped,
+            }
+            self.stdout.write(json.dumps(summary, indent=2))
+            return
+        for template in MessageTemplate.objects.filter(inbox=inbox):
+            described = {
+                "name": template.name,
+                "language": template.language,
+                "category": template.category,
+                "status": template.status,
+                "parameters": template.parameter_count,
+                "body": template.body,
+            }
+            self.stdout.write(json.dumps(described, ensure_ascii=False))
