@@ -53,6 +53,9 @@ def instagram_inbox(account: Account, standin: InstagramStandIn) -> Inbox:
     )
 
 
+WHATSAPP_VERIFY_TOKEN = "meatyhamhock"
+
+
 def whatsapp_inbox(account: Account, standin: WhatsAppStandIn, **settings: object) -> Inbox:
     return InboxFactory(
         account=account,
@@ -60,7 +63,7 @@ def whatsapp_inbox(account: Account, standin: WhatsAppStandIn, **settings: objec
         name="WhatsApp Klantenservice",
         settings={
             "app_secret": standin.app_secret,
-            "verify_token": "meatyhamhock",
+            "verify_token": WHATSAPP_VERIFY_TOKEN,
             "phone_number_id": standin.phone_number_id,
             "waba_id": standin.waba_id,
             "access_token": standin.access_token,

@@ -17,8 +17,9 @@ from django.test import Client
 from django.utils import translation
 from pytest_django import Settings
 
+from tests.channels.connected import WHATSAPP_VERIFY_TOKEN as VERIFY_TOKEN
+from tests.channels.connected import whatsapp_inbox
 from tests.delivery.conftest import queue_reply, reloaded, work_until
-from tests.factories import InboxFactory
 from webcare.accounts.models import Account, User
 from webcare.channels.adapters import meta, whatsapp
 from webcare.channels.models import EventState, RawInboundEvent
@@ -36,7 +37,6 @@ from webcare.inboxes.models import Inbox
 from webcare.sandbox.standins.whatsapp import WhatsAppStandIn, running_whatsapp
 
 CUSTOMER = "16505551234"
-VERIFY_TOKEN = "meatyhamhock"
 
 
 @pytest.fixture
@@ -47,18 +47,7 @@ def standin() -> Iterator[WhatsAppStandIn]:
 
 @pytest.fixture
 def inbox(account: Account, standin: WhatsAppStandIn) -> Inbox:
-    return InboxFactory(
-        account=account,
-        kind="whatsapp",
-        name="WhatsApp Klantenservice",
-        settings={
-            "app_secret": standin.app_secret,
-            "verify_token": VERIFY_TOKEN,
-            "phone_number_id": standin.phone_number_id,
-            "access_token": standin.access_token,
-            "api_base": standin.api_base,
-        },
-    )
+    return whatsapp_inbox(account, standin)
 
 
 def hook(inbox: Inbox) -> str:
