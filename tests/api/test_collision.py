@@ -7,12 +7,14 @@ integrator's stand-in over real HTTP: exactly one reply per customer message.
 """
 
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
 
 from tests.api.conftest import StandIn, bearer_client, ingest
@@ -142,6 +144,24 @@ def pool() -> Iterator[ThreadPoolExecutor]:
     executor.shutdown(wait=True)
 
 
+def _connect(conn: BaseDatabaseWrapper, patience: float = 120.0) -> None:
+    """Open this thread's connection, waiting while PostgreSQL is out of slots.
+
+    Fifty connections at once is the point of the test; on two xdist workers the crash test's
+    servers and workers may hold many of PostgreSQL's 100 for a moment, so a sender waits for
+    a free one instead of failing with "too many clients" before the race has begun.
+    """
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            conn.ensure_connection()
+            return
+        except OperationalError as exc:
+            if "too many clients" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 def race(
     pool: ThreadPoolExecutor, senders: list[User], conversation: Conversation, seen: int
 ) -> list[str]:
@@ -149,6 +169,7 @@ def race(
     barrier = threading.Barrier(len(senders))
 
     def send(user: User) -> str:
+        _connect(connection)  # each sender holds its own connection before the race starts
         barrier.wait()
         try:
             check_send_reply(
