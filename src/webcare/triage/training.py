@@ -42,10 +42,12 @@ REPO = Path(__file__).resolve().parents[3]
 TRAINED = Path(__file__).resolve().parent / "trained" / "text_models.npz"
 SENTIMENT = ("negative", "neutral", "positive")
 COMPLAINT = ("no", "yes")
-# Regularisation and the weight of the airline tweets as extra complaint examples, chosen by
-# cross-validation on the training parts only (docs/triage.md).
-C = 4.0
+# Regularisation per head and the weight of the airline tweets as extra complaint examples,
+# chosen by cross-validation on folds 1-4 only, never on the held-out fold (docs/triage.md).
+C = {"complaint": 8.0, "sentiment_en": 4.0, "sentiment_nl": 8.0}
 AIRLINE_AS_COMPLAINTS_WEIGHT = 0.3
+# Add-one smoothing of the feature counts in the naive Bayes log-count ratios.
+NB_ALPHA = 1.0
 # The most frequent word 1-2-grams only: a dict lookup per word is a large part of a
 # triage's cost, several times slower in a dict that no longer fits the CPU cache.
 MAX_WORDS = 50_000
@@ -204,11 +206,49 @@ class FeatureSpace:
         return sparse.hstack([tfidf, dense]).tocsr()
 
 
-def train_text_models(sets: TrainingSets, meta: dict[str, object] | None = None) -> TextModels:
-    """One feature space over every head's texts, then one class-balanced logistic regression
-    per head over TF-IDF (binary, l2) + lexicon features."""
+def log_count_ratios(present: object, positive: np.ndarray, alpha: float = NB_ALPHA) -> np.ndarray:
+    """How much more often each feature occurs in the texts of one class than in the rest, as
+    a log ratio of smoothed relative frequencies: naive Bayes' view of a feature."""
+    counts_in = np.asarray(present[positive].sum(axis=0)).ravel() + alpha
+    counts_out = np.asarray(present[~positive].sum(axis=0)).ravel() + alpha
+    return np.log(counts_in / counts_in.sum()) - np.log(counts_out / counts_out.sum())
+
+
+def nb_logistic(
+    features: object,
+    labels: list[str],
+    classes: tuple[str, ...],
+    c: float,
+    weights: list[float] | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """NB-LR (Wang & Manning 2012, NBSVM with a logistic loss): per class, the features are
+    scaled by their naive Bayes log-count ratios and a class-balanced logistic regression
+    learns class-against-the-rest on them. Scaling then weighting is still one linear
+    function, so the ratios fold into the weights (coefficient times ratio) and run time
+    stays one matrix product (linear.py). Binary heads keep one column, for their second
+    class; the others one per class, which run time turns into probabilities by softmax.
+
+    On folds 1-4 of the shared sets this lifted macro-F1 over a plain logistic regression
+    by 0.5-1.5 points on every set (docs/triage.md, "What was tried")."""
     from sklearn.linear_model import LogisticRegression  # noqa: PLC0415 (training only)
 
+    y = np.asarray(labels)
+    present = (features > 0).astype(np.float64)
+    columns: list[np.ndarray] = []
+    biases: list[float] = []
+    for cls in classes[1:] if len(classes) == 2 else classes:
+        positive = y == cls
+        ratios = log_count_ratios(present, positive, NB_ALPHA)
+        model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
+        model.fit(features.multiply(ratios).tocsr(), positive, sample_weight=weights)
+        columns.append(model.coef_[0] * ratios)
+        biases.append(float(model.intercept_[0]))
+    return np.column_stack(columns), np.array(biases)
+
+
+def train_text_models(sets: TrainingSets, meta: dict[str, object] | None = None) -> TextModels:
+    """One feature space over every head's texts, then one NB-LR per head over TF-IDF
+    (binary, l2) + lexicon features."""
     space = FeatureSpace(
         sorted({e.text for e in sets.complaint + sets.sentiment_en + sets.sentiment_nl})
     )
@@ -224,13 +264,14 @@ def train_text_models(sets: TrainingSets, meta: dict[str, object] | None = None)
         ("sentiment_nl", sets.sentiment_nl, SENTIMENT, None),
     ):
         labels = [e.label for e in examples]
-        model = LogisticRegression(C=C, class_weight="balanced", max_iter=5000)
-        model.fit(space.matrix([e.text for e in examples]), labels, sample_weight=weights)
-        assert tuple(model.classes_) == classes, model.classes_
+        unknown = set(labels) - set(classes)
+        assert not unknown, f"{name}: labels {unknown} are not among {classes}"
+        features = space.matrix([e.text for e in examples])
+        head_columns, head_biases = nb_logistic(features, labels, classes, C[name], weights)
         head = Head(name, classes, start)
         heads.append(head)
-        columns.append(model.coef_.T)
-        biases.append(model.intercept_)
+        columns.append(head_columns)
+        biases.append(head_biases)
         start += head.width
 
     coef = np.hstack(columns)
