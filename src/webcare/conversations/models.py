@@ -457,6 +457,11 @@ class AttachmentKind(models.TextChoices):
     DOCUMENT = "document", _("Document")
 
 
+# Images a browser shows inside the conversation page. Not SVG: it can carry script, and
+# would run in our origin if it were ever rendered instead of downloaded.
+PREVIEW_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
 def attachment_kind(mime_type: str) -> str:
     major = mime_type.split("/", 1)[0].lower()
     return major if major in {"image", "audio", "video"} else AttachmentKind.DOCUMENT
@@ -489,3 +494,9 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename or self.sha256[:12]
+
+    @property
+    def previews_inline(self) -> bool:
+        """A customer's photo (a broken barrier, a parking receipt) is shown in the thread,
+        so the agent sees it without opening a download."""
+        return self.mime_type in PREVIEW_IMAGE_TYPES

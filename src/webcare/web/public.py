@@ -19,13 +19,14 @@ from webcare.accounts.access import access_attachment
 from webcare.channels import spam, webchat
 from webcare.channels.actions import ingest
 from webcare.channels.adapters import form
+from webcare.conversations.models import PREVIEW_IMAGE_TYPES
 from webcare.core.errors import ActionError
 from webcare.inboxes.models import Inbox, InboxKind
 from webcare.web.lookups import request_user
 
 # Types a browser may show in the page; anything else is downloaded, never rendered (an
 # HTML or SVG attachment would otherwise run in our origin).
-INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"}
+INLINE_TYPES = PREVIEW_IMAGE_TYPES | {"application/pdf"}
 MAX_TEXT = 10_000
 
 
