@@ -13,18 +13,28 @@ Webcare sends body parameters only, positionally ({{1}}, {{2}}). A template that
 skipped with the reason, so the composer never offers one it could not fill in; a lead can
 still see it in Meta's manager. Templates Meta no longer lists are removed; those a lead
 added by hand (no Meta id) are left alone.
+
+The worker's sweep also syncs every connected WhatsApp inbox on its own
+(WEBCARE_TEMPLATE_SYNC_HOURS, default every 6 hours; sooner again after a failure), so a
+template Meta approved or paused overnight is right in the composer the next morning without
+anyone pressing the button. A failed sync shows on the connector's health page.
 """
 
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from webcare.channels.adapters import whatsapp
 from webcare.channels.adapters.base import ChannelError
+from webcare.channels.leases import take_lease
+from webcare.channels.models import ConnectorState
 from webcare.inboxes.models import Inbox, InboxKind, MessageTemplate, TemplateStatus
 
 logger = logging.getLogger(__name__)
@@ -39,6 +49,13 @@ STATUSES = {
     "IN_APPEAL": TemplateStatus.PENDING,
 }
 VARIABLE = re.compile(r"\{\{.*?\}\}")
+# A scheduled sync that failed is tried again after this long, not after the full interval.
+RETRY_AFTER = timedelta(minutes=15)
+# Held while one worker syncs one inbox; a sync is a few GET requests.
+LEASE = timedelta(minutes=5)
+# Where the schedule keeps its times, in the inbox's ConnectorState.cursor.
+SYNCED_AT = "templates_synced_at"
+TRIED_AT = "templates_tried_at"
 
 
 @dataclass
@@ -185,3 +202,79 @@ def do_store_synced_templates(inbox: Inbox, listed: list[Listed], result: SyncRe
     gone = MessageTemplate.objects.filter(inbox=inbox).exclude(external_id="").exclude(pk__in=seen)
     result.removed.extend(str(template) for template in gone)
     gone.delete()
+
+
+# The schedule ------------------------------------------------------------------------------
+
+
+def syncable_inboxes() -> list[Inbox]:
+    """WhatsApp inboxes connected to Meta: a business account id and a token, not sandboxed."""
+    return [
+        inbox
+        for inbox in Inbox.objects.filter(kind=InboxKind.WHATSAPP)
+        # Present is enough here: the token is decrypted only when a sync uses it.
+        if inbox.settings.get("waba_id")
+        and inbox.settings.get("access_token")
+        and not inbox.setting("sandbox", False)
+    ]
+
+
+def _stamp(state: ConnectorState | None, key: str) -> datetime | None:
+    value = state.cursor.get(key) if state else None
+    return datetime.fromisoformat(value) if value else None
+
+
+def is_due(state: ConnectorState | None, now: datetime, every: timedelta) -> bool:
+    """Never synced; or synced longer ago than `every`, and not tried in the last RETRY_AFTER
+    (so a failing Meta is asked again every 15 minutes, not on every sweep)."""
+    synced, tried = _stamp(state, SYNCED_AT), _stamp(state, TRIED_AT)
+    if tried and now - tried < min(every, RETRY_AFTER):
+        return False
+    return synced is None or now - synced >= every
+
+
+def sync_due(now: datetime | None = None) -> int:
+    """Sync every connected WhatsApp inbox whose templates are due; returns how many synced.
+
+    Called by the worker's sweep in every worker process: the lease on the inbox's
+    ConnectorState makes one of them do it, and the due check is repeated under the lease so
+    a worker that waited for it does not sync again right after another did.
+    """
+    hours = settings.WEBCARE_TEMPLATE_SYNC_HOURS
+    if hours <= 0:
+        return 0
+    every = timedelta(hours=hours)
+    now = now or timezone.now()
+    synced = 0
+    states = {s.inbox_id: s for s in ConnectorState.objects.filter(inbox__kind=InboxKind.WHATSAPP)}
+    for inbox in syncable_inboxes():
+        if not is_due(states.get(inbox.pk), now, every):
+            continue
+        state = take_lease(inbox, LEASE)
+        if state is None:
+            continue
+        try:
+            if is_due(state, now, every):
+                synced += _scheduled_sync(inbox, state, now)
+        finally:
+            state.lease_until = None
+            state.save()
+    return synced
+
+
+def _scheduled_sync(inbox: Inbox, state: ConnectorState, now: datetime) -> int:
+    """One sync under the lease; a failure is kept on the state (the health page shows it)
+    and logged, never raised into the sweep."""
+    state.cursor[TRIED_AT] = now.isoformat()
+    try:
+        sync_templates(inbox)
+    except ChannelError as exc:
+        state.last_error = f"Syncing the message templates failed: {exc}"
+        state.last_error_at = now
+        logger.warning(
+            "whatsapp.templates_sync_failed", extra={"inbox_id": inbox.pk, "reason": str(exc)}
+        )
+        return 0
+    state.cursor[SYNCED_AT] = now.isoformat()
+    state.last_error = ""
+    return 1

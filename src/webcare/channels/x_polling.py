@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q
 from django.utils import timezone
 
 from webcare.channels.actions import ingest
 from webcare.channels.adapters import x
 from webcare.channels.adapters.base import ChannelError
+from webcare.channels.leases import take_lease
 from webcare.channels.models import ConnectorState
 from webcare.inboxes.models import Inbox, InboxKind
 
@@ -73,15 +73,6 @@ def poll_all() -> list[PollResult]:
     return results
 
 
-def _take_lease(inbox: Inbox) -> ConnectorState | None:
-    ConnectorState.objects.get_or_create(inbox=inbox)
-    now = timezone.now()
-    taken = ConnectorState.objects.filter(
-        Q(lease_until__isnull=True) | Q(lease_until__lt=now), inbox=inbox
-    ).update(lease_until=now + LEASE)
-    return ConnectorState.objects.get(inbox=inbox) if taken else None
-
-
 # Each feed is its own X endpoint with its own rate-limit window: where its reset is kept.
 def _limited_until(state: ConnectorState, feed: str) -> datetime | None:
     if feed == "mentions":
@@ -104,7 +95,7 @@ Work = Callable[[Inbox, ConnectorState, PollResult], None]
 
 def _run(inbox: Inbox, feed: str, work: Work) -> PollResult:
     """One poll of one feed under the inbox's lease; errors are recorded, not raised."""
-    state = _take_lease(inbox)
+    state = take_lease(inbox, LEASE)
     if state is None:
         return PollResult(skipped="another worker is polling this inbox")
     result = PollResult()

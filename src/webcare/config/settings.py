@@ -205,6 +205,9 @@ WEBCARE_HTTP_THREADS = int(os.environ.get("WEBCARE_HTTP_THREADS", "4"))
 # How often polled channels (X mentions) are read. X allows 300 mention reads per user per
 # 15 minutes, one per 3 s; 15 s leaves room for catch-up pages.
 WEBCARE_POLL_SECONDS = float(os.environ.get("WEBCARE_POLL_SECONDS", "15"))
+# How often the worker fetches each WhatsApp inbox's message templates from Meta
+# (channels/whatsapp_templates.py); 0 switches the schedule off (the button still works).
+WEBCARE_TEMPLATE_SYNC_HOURS = float(os.environ.get("WEBCARE_TEMPLATE_SYNC_HOURS", "6"))
 # An IMAP IDLE is ended and issued again after this many seconds: servers may drop an idle
 # client after 30 minutes (RFC 2177), and NAT routers often much sooner.
 WEBCARE_IMAP_IDLE_SECONDS = float(os.environ.get("WEBCARE_IMAP_IDLE_SECONDS", "300"))

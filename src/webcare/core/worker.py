@@ -19,7 +19,7 @@ from django_tasks import task_backends
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.management.commands.db_worker import Worker
 
-from webcare.channels import email_imap, whatsapp_media, x_polling
+from webcare.channels import email_imap, whatsapp_media, whatsapp_templates, x_polling
 from webcare.channels.actions import retry_pending
 from webcare.conversations import escalation
 from webcare.replies import outbox
@@ -53,7 +53,8 @@ def task_worker(interval: float) -> Worker:
 
 def sweep_once() -> None:
     """Process events stored before a crash (pending, never lost), fetch customers' files
-    whose download failed or was left behind (WhatsApp media), then keep the promises:
+    whose download failed or was left behind (WhatsApp media), sync the WhatsApp templates
+    that are due, then keep the promises:
     warnings before a response target passes, escalation when it has, the skipped alarm;
     and watch for storms (many negative messages about one topic at once)."""
     count = retry_pending()
@@ -62,6 +63,7 @@ def sweep_once() -> None:
     fetched = whatsapp_media.retry_due()
     if fetched:
         logger.info("media.swept_due", extra={"count": fetched})
+    whatsapp_templates.sync_due()
     escalation.sweep()
     storms.sweep()
 
