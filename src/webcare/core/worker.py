@@ -53,19 +53,20 @@ def task_worker(interval: float) -> Worker:
 
 def sweep_once() -> None:
     """Process events stored before a crash (pending, never lost), fetch customers' files
-    whose download failed or was left behind (WhatsApp media), sync the WhatsApp templates
-    that are due, then keep the promises:
+    whose download failed or was left behind (WhatsApp media), then keep the promises:
     warnings before a response target passes, escalation when it has, the skipped alarm;
-    and watch for storms (many negative messages about one topic at once)."""
+    watch for storms (many negative messages about one topic at once); and last, sync the
+    WhatsApp templates that are due."""
     count = retry_pending()
     if count:
         logger.info("ingest.swept_pending", extra={"count": count})
     fetched = whatsapp_media.retry_due()
     if fetched:
         logger.info("media.swept_due", extra={"count": fetched})
-    whatsapp_templates.sync_due()
     escalation.sweep()
     storms.sweep()
+    # Last: talking to Meta must never hold up the promises above.
+    whatsapp_templates.sync_due()
 
 
 def sweep_forever(stop: threading.Event, interval: float = SWEEP_INTERVAL_SECONDS) -> None:
