@@ -22,7 +22,7 @@ def test_log_count_ratios_favour_the_features_of_the_class() -> None:
             dtype=np.float64,
         )
     )
-    ratios = training.log_count_ratios(present, np.array([True, True, False, False]))
+    ratios = training.log_count_ratios(present, np.array([True, True, False, False]), 1.0)
     assert ratios[0] > 0 > ratios[1]
     # A feature both sides share equally says nothing.
     assert abs(ratios[2]) < 1e-12
