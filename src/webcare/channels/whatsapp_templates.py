@@ -154,10 +154,26 @@ def fetch_templates(inbox: Inbox) -> list[dict[str, Any]]:
     raise ChannelError(f"WhatsApp listed more than {MAX_PAGES} pages of templates", permanent=True)
 
 
-def sync_templates(inbox: Inbox) -> SyncResult:
-    """Fetch the templates from Meta and store them; ChannelError when Meta cannot be asked."""
+def sync_templates(inbox: Inbox, now: datetime | None = None) -> SyncResult:
+    """Fetch the templates from Meta and store them; ChannelError when Meta cannot be asked.
+
+    Whoever asks (the worker's schedule, the button on the connection page, the command),
+    the outcome is recorded on the inbox's ConnectorState: the schedule reads when it last
+    synced, and the health page shows a failure until a sync works again.
+    """
     if inbox.kind != InboxKind.WHATSAPP:
         raise ChannelError(f"{inbox.name} is not a WhatsApp inbox", permanent=True)
+    now = now or timezone.now()
+    try:
+        result = _fetch_and_store(inbox)
+    except ChannelError as exc:
+        _record_sync(inbox, now, error=str(exc))
+        raise
+    _record_sync(inbox, now, error=None)
+    return result
+
+
+def _fetch_and_store(inbox: Inbox) -> SyncResult:
     result = SyncResult()
     listed: list[Listed] = []
     for template in fetch_templates(inbox):
@@ -179,6 +195,18 @@ def sync_templates(inbox: Inbox) -> SyncResult:
         },
     )
     return result
+
+
+def _record_sync(inbox: Inbox, now: datetime, error: str | None) -> None:
+    state, _ = ConnectorState.objects.get_or_create(inbox=inbox)
+    state.cursor[TRIED_AT] = now.isoformat()
+    if error is None:
+        state.cursor[SYNCED_AT] = now.isoformat()
+        state.last_error = ""
+    else:
+        state.last_error = f"Syncing the message templates failed: {error}"
+        state.last_error_at = now
+    state.save(update_fields=["cursor", "last_error", "last_error_at"])
 
 
 @transaction.atomic
@@ -255,26 +283,20 @@ def sync_due(now: datetime | None = None) -> int:
             continue
         try:
             if is_due(state, now, every):
-                synced += _scheduled_sync(inbox, state, now)
+                synced += _scheduled_sync(inbox, now)
         finally:
-            state.lease_until = None
-            state.save()
+            ConnectorState.objects.filter(pk=state.pk).update(lease_until=None)
     return synced
 
 
-def _scheduled_sync(inbox: Inbox, state: ConnectorState, now: datetime) -> int:
-    """One sync under the lease; a failure is kept on the state (the health page shows it)
-    and logged, never raised into the sweep."""
-    state.cursor[TRIED_AT] = now.isoformat()
+def _scheduled_sync(inbox: Inbox, now: datetime) -> int:
+    """One sync under the lease; a failure is recorded (sync_templates) and logged, never
+    raised into the sweep."""
     try:
-        sync_templates(inbox)
+        sync_templates(inbox, now)
     except ChannelError as exc:
-        state.last_error = f"Syncing the message templates failed: {exc}"
-        state.last_error_at = now
         logger.warning(
             "whatsapp.templates_sync_failed", extra={"inbox_id": inbox.pk, "reason": str(exc)}
         )
         return 0
-    state.cursor[SYNCED_AT] = now.isoformat()
-    state.last_error = ""
     return 1
